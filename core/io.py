@@ -12,6 +12,7 @@ import csv
 import gzip
 import hashlib
 import io
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 ENCODINGS: tuple[str, ...] = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
 _SNIFF_BYTES = 256 * 1024
+#: Bytes that text tables do not hold (C0 controls other than tab, LF, VT, FF, CR; and DEL).
+_BINARY_CONTROL = bytes([*range(1, 9), *range(14, 32), 127])
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,18 +159,42 @@ def sniff_delimiter(text: str) -> str:
     return best[3] if best else ","
 
 
-def _header_notes(columns: list[str]) -> tuple[str, ...]:
+def _header_notes(columns: list[str], raw_header: list[str] | None = None) -> tuple[str, ...]:
+    """Notes about blank and repeated header names.
+
+    ``raw_header`` is the header record as written in the file (CSV); without it (Excel) the
+    names pandas made up (``Unnamed: N``, ``name.1``) are recognised instead.
+    """
     notes = []
-    blanks = [i + 1 for i, c in enumerate(columns) if str(c).startswith("Unnamed: ")]
-    if blanks:
-        notes.append(
-            f"Column(s) {', '.join(map(str, blanks))} have no name in the header; they are shown as 'Unnamed: N'."
-        )
-    seen: dict[str, int] = {}
-    for c in columns:
-        base = str(c)
-        seen[base] = seen.get(base, 0) + 1
-    mangled = [c for c in columns if "." in str(c) and str(c).rsplit(".", 1)[0] in seen and str(c).rsplit(".", 1)[1].isdigit()]
+    if raw_header is not None and len(raw_header) == len(columns):
+        blanks = [i + 1 for i, c in enumerate(raw_header) if not c.strip()]
+        counts: dict[str, int] = {}
+        for c in raw_header:
+            counts[c] = counts.get(c, 0) + 1
+        seen_once: set[str] = set()
+        mangled = []
+        for raw, final in zip(raw_header, columns):
+            if raw.strip() and counts[raw] > 1:
+                if raw in seen_once:
+                    mangled.append(str(final))
+                seen_once.add(raw)
+        if blanks:
+            notes.append(
+                f"Column(s) {', '.join(map(str, blanks))} have no name in the header; empty names are shown as 'Unnamed: N'."
+            )
+    else:
+        blanks = [i + 1 for i, c in enumerate(columns) if str(c).startswith("Unnamed: ") or not str(c).strip()]
+        if blanks:
+            notes.append(
+                f"Column(s) {', '.join(map(str, blanks))} have no name in the header; they are shown as 'Unnamed: N'."
+            )
+        seen: dict[str, int] = {}
+        for c in columns:
+            base = str(c)
+            seen[base] = seen.get(base, 0) + 1
+        mangled = [
+            c for c in columns if "." in str(c) and str(c).rsplit(".", 1)[0] in seen and str(c).rsplit(".", 1)[1].isdigit()
+        ]
     if mangled:
         notes.append(
             "Some header names repeat; the repeats are shown with a suffix: " + ", ".join(repr(m) for m in mangled[:10]) + "."
@@ -175,27 +202,58 @@ def _header_notes(columns: list[str]) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def _raw_header(text: str, delim: str) -> list[str] | None:
+    """The first non-blank record of ``text`` as the csv module splits it (None if unreadable)."""
+    try:
+        for record in csv.reader(io.StringIO(text[:_SNIFF_BYTES]), delimiter=delim, quotechar='"'):
+            if record and any(cell != "" for cell in record) or len(record) > 1:
+                return record
+    except csv.Error:
+        return None
+    return None
+
+
 def _read_csv(raw: bytes, *, encoding: str | None, delimiter: str | None) -> tuple[pd.DataFrame, str, str, tuple[str, ...]]:
-    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise LoadError(
-            "This file is binary, not a text table (it holds NUL bytes).",
-            hint="Upload a CSV, Parquet (.parquet) or Excel (.xlsx) file.",
-        )
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = raw[:8192]
+        if b"\x00" in head:
+            raise LoadError(
+                "This file is binary, not a text table (it holds NUL bytes).",
+                hint="Upload a CSV, Parquet (.parquet) or Excel (.xlsx) file.",
+            )
+        n_control = sum(head.count(bytes([b])) for b in _BINARY_CONTROL)
+        if n_control > max(8, len(head) // 100):
+            raise LoadError(
+                f"This file is binary, not a text table ({n_control} control bytes in its first {len(head):,} bytes).",
+                hint="Upload a CSV, Parquet (.parquet) or Excel (.xlsx) file.",
+            )
     text, used = decode_text(raw, encoding)
     if not text.strip():
         raise LoadError("The file holds no text (only blank lines or spaces).", hint="Export the table again with its header and rows.")
     delim = delimiter or sniff_delimiter(text)
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delim,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            quotechar='"',
-            skip_blank_lines=True,
-            engine="c",
-        )
+        with warnings.catch_warnings():
+            # A first row longer than the header would otherwise become the index (pandas'
+            # implicit index) and its first cells would be dropped without a word.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delim,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                quotechar='"',
+                skip_blank_lines=True,
+                index_col=False,
+                engine="c",
+            )
+    except pd.errors.ParserWarning:
+        header = _raw_header(text, delim) or []
+        raise LoadError(
+            f"The first row has more cells than the header ({len(header)} columns) with the "
+            f"{DELIMITER_NAMES.get(delim, repr(delim))} delimiter.",
+            hint="Check the delimiter and quoting under 'Reading options', or add the missing header names.",
+        ) from None
     except pd.errors.EmptyDataError:
         raise LoadError("The file has no header row.", hint="Add a header line naming the columns.") from None
     except pd.errors.ParserError as exc:
@@ -204,7 +262,7 @@ def _read_csv(raw: bytes, *, encoding: str | None, delimiter: str | None) -> tup
             f"The CSV cannot be split into columns with the {DELIMITER_NAMES.get(delim, repr(delim))} delimiter: {msg}.",
             hint="Check the delimiter and quoting under 'Reading options', or fix that line in the file.",
         ) from None
-    notes = _header_notes(list(frame.columns))
+    notes = _header_notes(list(frame.columns), _raw_header(text, delim))
     return frame, used, delim, notes
 
 
@@ -217,7 +275,7 @@ def _read_excel(raw: bytes, sheet: str | None) -> tuple[pd.DataFrame, str, tuple
     chosen = sheet if sheet is not None else sheets[0]
     if chosen not in sheets:
         raise LoadError(f"The workbook has no sheet named {chosen!r}.", hint=f"Sheets: {', '.join(sheets)}.")
-    frame = book.parse(chosen)
+    frame = pd.read_excel(book, sheet_name=chosen)
     notes = _header_notes(list(frame.columns))
     if len(sheets) > 1:
         notes += (f"The workbook has {len(sheets)} sheets ({', '.join(sheets)}); this is {chosen!r}.",)
