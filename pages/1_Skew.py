@@ -1,0 +1,86 @@
+"""Step 2 -- Skew: how long the tail is."""
+
+import streamlit as st
+
+from core import charts
+from ui import common as ui
+
+ui.setup("Skew")
+st.title("Skew")
+loaded = ui.require_catalog()
+if loaded is None:
+    st.stop()
+table, choice = loaded
+st.caption(f"Class distribution of **{choice.describe()}** in **{table.name}**.")
+
+with st.expander("Group bounds", expanded=False):
+    c1, c2, c3 = st.columns(3)
+    st.session_state.setdefault("head_min", 100)
+    st.session_state.setdefault("tail_max", 20)
+    st.session_state.setdefault("k_neighbors", 5)
+    c1.number_input("Head: classes with more than … rows", min_value=1, max_value=10_000_000, step=10, key="head_min")
+    c2.number_input("Tail: classes with fewer than … rows", min_value=1, max_value=10_000_000, step=5, key="tail_max")
+    c3.number_input("k of k-NN methods", min_value=1, max_value=100, step=1, key="k_neighbors",
+                    help="Classes with fewer than k + 1 rows are too small for SMOTE-like methods.")
+    if st.session_state["tail_max"] > st.session_state["head_min"] + 1:
+        st.error("The tail bound must not be above the head bound + 1.")
+        st.stop()
+
+profile = ui.current_profile(table, choice)
+if profile.n_classes == 0:
+    st.error("No row has a label. Pick another label column on the Data page.")
+    st.page_link("pages/0_Data.py", label="Back to Data", icon=":material/arrow_back:")
+    st.stop()
+
+cards = st.columns(6)
+cards[0].metric("Classes", f"{profile.n_classes:,}")
+cards[1].metric("Imbalance ratio", f"{profile.imbalance_ratio:,.1f}", help="Largest class / smallest class.")
+cards[2].metric("Evenness", f"{profile.normalized_entropy:.2f}",
+                help="Normalized entropy: 1 = all classes equal, 0 = one class holds everything.")
+cards[3].metric("Effective classes", f"{profile.effective_classes:,.1f}",
+                help="exp(entropy): how many equally sized classes would be as diverse.")
+cards[4].metric("Gini", f"{profile.gini:.2f}", help="0 = equal class sizes, towards 1 = extremely concentrated.")
+cards[5].metric("Classes with 80% of rows", f"{profile.classes_for_80pct:,}")
+
+groups = charts.group_summary(profile)
+g = st.columns(4)
+for i, row in groups.iterrows():
+    g[i].metric(f"{row['group'].capitalize()} classes", f"{row['classes']:,}",
+                f"{row['rows']:,} rows · {row['share of rows']:.1%}", delta_color="off", delta_arrow="off")
+g[3].metric("Rows without a label", f"{profile.n_missing_label:,}",
+            f"{profile.n_missing_label / max(profile.n_rows, 1):.1%} of rows", delta_color="off", delta_arrow="off")
+
+if profile.n_classes == 1:
+    st.error("Only one class: there is no imbalance to fix. Pick another label column or level on the Data page.")
+if profile.too_small_for_knn:
+    names = ", ".join(profile.too_small_for_knn[:12]) + (" …" if len(profile.too_small_for_knn) > 12 else "")
+    st.warning(
+        f"{len(profile.too_small_for_knn)} classes have fewer than {profile.k_neighbors + 1} rows, too few for "
+        f"k-NN methods with k = {profile.k_neighbors} ({len(profile.singletons)} with a single row): {names}. "
+        "The Strategies page asks what to do with them.", icon=":material/warning:")
+if profile.n_missing_label:
+    st.info(f"{profile.n_missing_label:,} rows have no label: they are kept and left out of these figures.",
+            icon=":material/label_off:")
+
+c1, c2 = st.columns([3, 2], gap="large")
+with c1:
+    o1, o2 = st.columns(2)
+    log = o1.toggle("Log scale", value=profile.imbalance_ratio > 50, key="skew_log")
+    show_all = o2.toggle(f"All {profile.n_classes} classes", value=profile.n_classes <= 60, key="skew_all",
+                         disabled=profile.n_classes <= 60)
+    st.plotly_chart(charts.class_bars(profile, top=None if show_all else 60, log=log), width="stretch")
+with c2:
+    st.plotly_chart(charts.long_tail_curve(profile), width="stretch")
+    if choice.separator:
+        st.plotly_chart(charts.hierarchy_sunburst(table.frame[choice.column], choice.separator), width="stretch")
+
+st.subheader("Classes")
+st.dataframe(
+    profile.table(), width="stretch", height=360,
+    column_config={
+        "share": st.column_config.NumberColumn(format="percent"),
+        "cumulative share": st.column_config.NumberColumn(format="percent"),
+        "rows": st.column_config.NumberColumn(format="localized"),
+    },
+)
+st.page_link("pages/2_Strategies.py", label="Next: try strategies", icon=":material/arrow_forward:")

@@ -1,0 +1,51 @@
+"""Take a full-page screenshot of every page on the built-in sample (docs/ and artifacts/).
+
+Usage: python scripts/screenshots.py [--out docs/screenshots] [--pages Data,Skew,...]
+Starts its own server on a free port, drives Debian's Chromium with Playwright.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.harness import browser_page, running_server, wait_idle  # noqa: E402
+
+PAGES = ["Data", "Skew", "Strategies", "Map", "Evaluate", "Export"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    ap.add_argument("--pages", default=",".join(PAGES))
+    ap.add_argument("--width", type=int, default=1440)
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with running_server() as url, browser_page(width=args.width) as page:
+        page.goto(url)
+        wait_idle(page)
+        for name in args.pages.split(","):
+            page.goto(f"{url}/{name}")
+            wait_idle(page, timeout=300_000)
+            path = out / f"{name.lower()}.png"
+            full_screenshot(page, path)
+            print(path)
+    return 0
+
+
+def full_screenshot(page, path: Path) -> None:
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m ? m.scrollHeight : 1200; }"
+    )
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": min(max(int(height), 800), 9000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(path), full_page=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,228 @@
+"""What every page shares: page setup, navigation, the analyst's choices, cached core calls.
+
+Session state holds the analyst's choices only (the uploaded bytes are an input, so they are a
+choice too); everything derived comes from core through caches keyed by content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from core import io as cio
+from core.errors import SkewlabError
+from core.schema import describe_columns, detect_separator, label_values, path_depth, suggest_label
+from core.skew import SkewProfile, profile_skew
+
+PAGES = (
+    ("pages/0_Data.py", "Data", ":material/table_view:"),
+    ("pages/1_Skew.py", "Skew", ":material/bar_chart:"),
+    ("pages/2_Strategies.py", "Strategies", ":material/tune:"),
+    ("pages/3_Map.py", "Map", ":material/scatter_plot:"),
+    ("pages/4_Evaluate.py", "Evaluate", ":material/fact_check:"),
+    ("pages/5_Export.py", "Export", ":material/download:"),
+)
+
+#: Choices that live in session state and must survive page switches.
+PERSISTENT = (
+    "source", "label", "level", "roles", "encoding", "delimiter", "sheet", "member",
+    "head_min", "tail_max", "k_neighbors",
+)
+
+CACHE_ENTRIES = 8  # tables kept in memory across sessions (content-keyed)
+
+
+def setup(title: str) -> None:
+    """Page config, sidebar navigation, and keeping choices alive across pages."""
+    st.set_page_config(page_title=f"{title} · Skewlab", page_icon=":material/balance:", layout="wide")
+    for key in PERSISTENT:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    with st.sidebar:
+        st.markdown("### Skewlab")
+        st.caption("See and fix class imbalance in product catalogs.")
+        for path, label, icon in PAGES:
+            st.page_link(path, label=label, icon=icon)
+        src = st.session_state.get("source")
+        if src:
+            st.divider()
+            st.caption(f"Catalog: **{src['name']}**")
+            if st.session_state.get("label"):
+                lvl = st.session_state.get("level")
+                st.caption(f"Label: **{st.session_state['label']}**" + (f", level {lvl}" if lvl else ""))
+        if not src or src.get("kind") == "sample":
+            st.divider()
+            st.caption(cio.SAMPLE_ATTRIBUTION)
+
+
+def show_error(exc: Exception, *, where: str = "") -> None:
+    """A clear message for a known error; an unexpected one is reported without a traceback."""
+    if isinstance(exc, SkewlabError):
+        st.error(f"{where}{exc}", icon=":material/error:")
+    else:
+        st.error(
+            f"{where}Something unexpected went wrong ({type(exc).__name__}: {str(exc)[:300]}). "
+            "Nothing was changed; try other settings, and please report this with the file.",
+            icon=":material/error:",
+        )
+
+
+# --------------------------------------------------------------------------- the catalog
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _load_cached(sha: str, name: str, encoding, delimiter, sheet, member, _data: bytes) -> cio.LoadedTable:
+    return cio.load_table(_data, name=name, encoding=encoding, delimiter=delimiter, sheet=sheet, member=member)
+
+
+@st.cache_resource(show_spinner=False)
+def _sample_bytes() -> bytes:
+    return cio.SAMPLE_PATH.read_bytes()
+
+
+def source_bytes() -> bytes | None:
+    src = st.session_state.get("source")
+    if src is None:
+        return None
+    if src["kind"] == "sample":
+        return _sample_bytes()
+    return st.session_state.get("upload_bytes")
+
+
+def use_sample() -> None:
+    data = _sample_bytes()
+    _set_source({"kind": "sample", "name": cio.SAMPLE_PATH.name, "sha": cio.fingerprint(data), "size": len(data)})
+
+
+def use_upload(name: str, data: bytes) -> None:
+    st.session_state["upload_bytes"] = data
+    _set_source({"kind": "upload", "name": name, "sha": cio.fingerprint(data), "size": len(data)})
+
+
+def _set_source(src: dict) -> None:
+    old = st.session_state.get("source")
+    if old and old["sha"] == src["sha"] and old["name"] == src["name"]:
+        return
+    st.session_state["source"] = src
+    for key in ("label", "level", "roles", "encoding", "delimiter", "sheet", "member"):
+        st.session_state.pop(key, None)
+    for key in [k for k in st.session_state if str(k).startswith("result")]:
+        st.session_state.pop(key, None)
+
+
+def ensure_source() -> None:
+    """Open on the built-in sample when nothing was chosen yet."""
+    if "source" not in st.session_state:
+        use_sample()
+
+
+def current_table() -> cio.LoadedTable:
+    """The loaded catalog (raises LoadError with a clear message)."""
+    src = st.session_state["source"]
+    data = source_bytes()
+    if data is None:
+        raise cio.LoadError("The uploaded file is no longer in this session.", hint="Upload it again on the Data page.")
+    return _load_cached(
+        src["sha"], src["name"], st.session_state.get("encoding"), st.session_state.get("delimiter"),
+        st.session_state.get("sheet"), st.session_state.get("member"), data,
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def column_infos(sha: str, options: tuple, _frame: pd.DataFrame):
+    return describe_columns(_frame)
+
+
+def table_key() -> tuple:
+    src = st.session_state["source"]
+    return (src["sha"], st.session_state.get("encoding"), st.session_state.get("delimiter"),
+            st.session_state.get("sheet"), st.session_state.get("member"))
+
+
+@dataclass(frozen=True)
+class LabelChoice:
+    column: str
+    level: int | None
+    separator: str | None
+
+    def describe(self) -> str:
+        return self.column + (f" (level {self.level})" if self.level else "")
+
+
+def ensure_label(table: cio.LoadedTable) -> None:
+    """Default label (suggested) and roles, the first time a table is seen."""
+    infos = column_infos(table_key(), table_key()[1:], table.frame)
+    if st.session_state.get("label") not in table.frame.columns:
+        st.session_state["label"] = suggest_label(table.frame, infos) or str(table.frame.columns[0])
+        sep = detect_separator(table.frame[st.session_state["label"]]) if st.session_state["label"] in table.frame else None
+        st.session_state["level"] = 1 if sep else None
+    if not isinstance(st.session_state.get("roles"), dict) or set(st.session_state["roles"]) != set(map(str, table.frame.columns)):
+        roles = {i.name: i.role for i in infos}
+        roles[st.session_state["label"]] = "label"
+        st.session_state["roles"] = roles
+
+
+def label_choice(table: cio.LoadedTable) -> LabelChoice:
+    column = st.session_state["label"]
+    sep = separator_of(table_key(), column, table.frame)
+    level = st.session_state.get("level") if sep else None
+    return LabelChoice(column, level or None, sep)  # level 0 = the full path
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def separator_of(key: tuple, column: str, _frame: pd.DataFrame) -> str | None:
+    return detect_separator(_frame[column]) if column in _frame.columns else None
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def depth_of(key: tuple, column: str, separator: str, _frame: pd.DataFrame) -> int:
+    return path_depth(_frame[column], separator)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def labels_of(key: tuple, column: str, level, separator, _frame: pd.DataFrame) -> pd.Series:
+    return label_values(_frame, column, level=level, separator=separator)
+
+
+def current_labels(table: cio.LoadedTable, choice: LabelChoice) -> pd.Series:
+    return labels_of(table_key(), choice.column, choice.level, choice.separator, table.frame)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def profile_of(key: tuple, column: str, level, separator, head_min: int, tail_max: int, k: int,
+               _labels: pd.Series) -> SkewProfile:
+    return profile_skew(_labels, head_min=head_min, tail_max=tail_max, k_neighbors=k)
+
+
+def thresholds() -> tuple[int, int, int]:
+    return (int(st.session_state.get("head_min", 100)), int(st.session_state.get("tail_max", 20)),
+            int(st.session_state.get("k_neighbors", 5)))
+
+
+def current_profile(table: cio.LoadedTable, choice: LabelChoice) -> SkewProfile:
+    head_min, tail_max, k = thresholds()
+    return profile_of(table_key(), choice.column, choice.level, choice.separator, head_min, tail_max, k,
+                      current_labels(table, choice))
+
+
+def require_catalog() -> tuple[cio.LoadedTable, LabelChoice] | None:
+    """Table and label for pages after Data; shows the way back when something is missing."""
+    ensure_source()
+    try:
+        table = current_table()
+    except SkewlabError as exc:
+        show_error(exc)
+        st.page_link("pages/0_Data.py", label="Back to Data to fix the upload", icon=":material/arrow_back:")
+        return None
+    ensure_label(table)
+    return table, label_choice(table)
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:,.1f} GB"
