@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
 from core.io import load_table
 from core.schema import detect_separator, label_values
@@ -36,6 +37,17 @@ def labels_from_args(args: argparse.Namespace):
     return table, labels, sep
 
 
+def _json_safe(value):
+    """Replace NaN / inf (metrics of a label with no classes) by None: JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def register(sub) -> None:
     p = sub.add_parser("profile", help="print the skew profile of a label")
     add_label_arguments(p)
@@ -53,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         out = prof.to_dict()
         out["input"] = table.name
         out["sha256"] = table.sha256
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print(json.dumps(_json_safe(out), indent=2, ensure_ascii=False, allow_nan=False))
         return 0
     print(f"{table.name}: {prof.n_rows:,} rows, {prof.n_labelled:,} labelled, {prof.n_missing_label:,} without a label")
     print(f"classes {prof.n_classes}   imbalance ratio {prof.imbalance_ratio:,.1f}   normalized entropy {prof.normalized_entropy:.3f}")
