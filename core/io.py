@@ -342,7 +342,7 @@ def load_table(
         except (OSError, EOFError) as exc:
             raise LoadError(f"{name} is a damaged gzip file ({exc}).", hint="Compress it again or upload it uncompressed.") from None
         compression, inner_name = "gzip", name[:-3] if lower.endswith(".gz") else name
-    elif raw[:4] == b"PK\x03\x04" and not _is_xlsx(raw):
+    elif raw[:4] == b"PK\x03\x04" and not _is_xlsx(raw) and not lower.endswith((".xlsx", ".xlsm")):
         raw, inner_name = _unzip(raw, name, member)
         compression = "zip"
     if not raw:

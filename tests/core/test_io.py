@@ -396,3 +396,9 @@ def test_shared_datasets_load_with_expected_shapes(datasets_dir):
         assert table.frame.shape == shape, name
         assert (table.encoding, table.delimiter, table.notes) == ("utf-8", ",", ()), name
         assert table.sha256 == hashlib.sha256((datasets_dir / name).read_bytes()).hexdigest()
+
+
+def test_truncated_xlsx_is_reported_as_a_workbook():
+    raw = _workbook()
+    with pytest.raises(LoadError, match=re.escape("The Excel workbook cannot be opened (BadZipFile). Open it in Excel and save it again")):
+        load_table(raw[: len(raw) // 2], name="book.xlsx")
