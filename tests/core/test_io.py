@@ -11,6 +11,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.errors import LoadError
 from core.io import decode_text, fingerprint, load_table, sniff_delimiter, zip_members
@@ -402,3 +404,19 @@ def test_truncated_xlsx_is_reported_as_a_workbook():
     raw = _workbook()
     with pytest.raises(LoadError, match=re.escape("The Excel workbook cannot be opened (BadZipFile). Open it in Excel and save it again")):
         load_table(raw[: len(raw) // 2], name="book.xlsx")
+
+
+_CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.integers(2, 4).flatmap(lambda nc: st.lists(st.lists(_CELL, min_size=nc, max_size=nc), min_size=1, max_size=5)),
+    st.sampled_from([",", ";", "\t", "|"]),
+)
+def test_any_text_written_by_pandas_reads_back_exactly(data, sep):
+    cols = [f"c{i}" for i in range(len(data[0]))]
+    text = pd.DataFrame(data, columns=cols).to_csv(index=False, sep=sep, lineterminator="\n")
+    table = load_table(text.encode("utf-8"), name="t.csv")
+    assert list(table.frame.columns) == cols
+    assert rows(table) == data
