@@ -31,15 +31,17 @@ PERSISTENT = (
     "head_min", "tail_max", "k_neighbors",
 )
 
+#: Prefixes of per-strategy / per-page choices kept alive the same way (parameter forms...).
+PERSISTENT_PREFIXES = ("p::", "choice_")
+
 CACHE_ENTRIES = 8  # tables kept in memory across sessions (content-keyed)
 
 
 def setup(title: str) -> None:
     """Page config, sidebar navigation, and keeping choices alive across pages."""
     st.set_page_config(page_title=f"{title} · Skewlab", page_icon=":material/balance:", layout="wide")
-    for key in PERSISTENT:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+    for key in [k for k in st.session_state if k in PERSISTENT or str(k).startswith(PERSISTENT_PREFIXES)]:
+        st.session_state[key] = st.session_state[key]
     with st.sidebar:
         st.markdown("### Skewlab")
         st.caption("See and fix class imbalance in product catalogs.")

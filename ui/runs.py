@@ -1,0 +1,115 @@
+"""The analyst's strategy run, shared by the Strategies, Map, Evaluate and Export pages.
+
+``st.session_state["run_config"]`` holds what the analyst ran (a choice, JSON-able):
+
+    {"strategies": [{"name": "smote", "params": {...}}, ...], "target": "floor:100",
+     "small_classes": "error", "seed": 0, "text_dim": 64}
+
+Results are never stored in session state: :func:`current_runs` gets them from a content-keyed
+cache (``st.cache_resource``), so revisiting a page costs nothing and a rerun after eviction
+recomputes the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.errors import SkewlabError
+from core.features import FeatureConfig, FeatureSpace, build_features
+from core.resample import ResampleResult, resample
+from ui import common as ui
+from ui.forms import strategy_label
+
+RESULT_CACHE_ENTRIES = 48
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One strategy of the run: its result or the message of why it failed."""
+
+    name: str
+    label: str
+    params: dict
+    result: ResampleResult | None
+    error: str | None
+
+
+def roles_key() -> tuple:
+    return tuple(sorted(st.session_state["roles"].items()))
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _features(key: tuple, column: str, level, separator, roles: tuple, text_dim: int, _frame, _labels) -> FeatureSpace:
+    config = FeatureConfig.from_roles(dict(roles), text_dim=text_dim)
+    return build_features(_frame, _labels, config)
+
+
+def feature_space(table, choice, *, text_dim: int | None = None) -> FeatureSpace:
+    """The feature space of the current catalog, label and roles (cached by content)."""
+    text_dim = int(text_dim if text_dim is not None else st.session_state.get("choice_text_dim", 64))
+    labels = ui.current_labels(table, choice)
+    return _features(ui.table_key(), choice.column, choice.level, choice.separator, roles_key(), text_dim,
+                     table.frame, labels)
+
+
+@st.cache_resource(max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def _resample(space_key: tuple, name: str, params_json: str, target: str, small_classes: str, seed: int,
+              _space: FeatureSpace, _progress: Callable | None = None) -> ResampleResult:
+    return resample(_space, name, params=json.loads(params_json), target=target, small_classes=small_classes,
+                    seed=seed, progress=_progress)
+
+
+def space_key(table, choice, text_dim: int) -> tuple:
+    return (ui.table_key(), choice.column, choice.level, choice.separator, roles_key(), int(text_dim))
+
+
+def run_one(table, choice, space: FeatureSpace, name: str, params: dict, *, target: str, small_classes: str,
+            seed: int, text_dim: int, progress: Callable | None = None) -> RunOutcome:
+    """Run (or fetch from cache) one strategy; a failure becomes a message, never an exception."""
+    try:
+        result = _resample(space_key(table, choice, text_dim), name, json.dumps(params, sort_keys=True), target,
+                           small_classes, int(seed), space, progress)
+        return RunOutcome(name, strategy_label(name), params, result, None)
+    except SkewlabError as exc:
+        return RunOutcome(name, strategy_label(name), params, None, str(exc))
+    except Exception as exc:  # one strategy's crash must not take the others down
+        return RunOutcome(name, strategy_label(name), params, None,
+                          f"{strategy_label(name)} failed unexpectedly ({type(exc).__name__}: {str(exc)[:200]}).")
+
+
+def run_config() -> dict | None:
+    return st.session_state.get("run_config")
+
+
+def current_runs(table, choice, *, progress_ui: bool = True) -> list[RunOutcome]:
+    """Results of the last run configuration (cached; recomputed with progress if evicted)."""
+    cfg = run_config()
+    if not cfg:
+        return []
+    space = feature_space(table, choice, text_dim=cfg.get("text_dim", 64))
+    out = []
+    bar = st.progress(0.0, text="Fetching results…") if progress_ui else None
+    n = len(cfg["strategies"])
+    for i, item in enumerate(cfg["strategies"]):
+        def progress(f: float, msg: str, i=i, label=strategy_label(item["name"])) -> None:
+            if bar is not None:
+                bar.progress(min((i + f) / n, 1.0), text=f"{label}: {msg}")
+        out.append(run_one(table, choice, space, item["name"], item["params"], target=cfg["target"],
+                           small_classes=cfg["small_classes"], seed=cfg["seed"], text_dim=cfg.get("text_dim", 64),
+                           progress=progress))
+    if bar is not None:
+        bar.empty()
+    return out
+
+
+def require_runs(table, choice) -> list[RunOutcome] | None:
+    """Runs for the pages after Strategies; shows the way back when there are none."""
+    if not run_config():
+        st.info("Run some strategies first on the Strategies page.", icon=":material/tune:")
+        st.page_link("pages/2_Strategies.py", label="Go to Strategies", icon=":material/arrow_back:")
+        return None
+    return current_runs(table, choice)
