@@ -1,0 +1,146 @@
+"""Fast exact k-nearest-neighbour helpers (euclidean, dense float64).
+
+Brute force in blocks (scikit-learn's search for 4,000+ fitted rows): candidate neighbours come from squared distances computed as
+``||a||^2 + ||b||^2 - 2 a.b`` (one matrix product per block of ~2048 query rows), then the
+candidates are re-scored with the exact sum of squared differences (feature by feature, the
+order a kd-tree uses) and sorted by ``(distance, not self, index)``. The answer is therefore the
+same as scikit-learn's ``NearestNeighbors`` up to the order of exactly tied distances, and a
+query row that is also a fitted row always comes first among its zero-distance ties.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.errors import ParameterError
+
+#: Query rows per block at most (memory: block x n_fit float64, also capped by BLOCK_CELLS).
+BLOCK_ROWS = 2048
+#: Cells of one block of the distance matrix (4M float64 = 32 MB).
+BLOCK_CELLS = 4_000_000
+#: Up to this many features, candidates come from a kd-tree instead of brute force.
+KDTREE_MAX_DIM = 15
+KDTREE_MIN_ROWS = 4000
+#: Extra candidates re-scored exactly beyond k, to absorb rounding of the fast formula.
+_MARGIN = 4
+
+
+def _exact_sq(query: np.ndarray, fit: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Exact squared distances from each query row to its candidate fitted rows."""
+    out = np.zeros(cand.shape, dtype=np.float64)
+    for j in range(query.shape[1]):
+        diff = fit[cand, j] - query[:, j][:, None]
+        out += diff * diff
+    return out
+
+
+def kneighbors(
+    X: np.ndarray,
+    k: int,
+    *,
+    query: np.ndarray | None = None,
+    query_index: np.ndarray | None = None,
+    exclude_self: bool = False,
+    block_rows: int = BLOCK_ROWS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest fitted rows of every query row.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Fitted rows.
+    k : int
+        Neighbours wanted (at most ``n``, or ``n - 1`` when ``exclude_self``).
+    query : ndarray of shape (m, d), optional
+        Query rows; default ``X`` itself (then ``query_index`` is ``arange(n)``).
+    query_index : ndarray of shape (m,), optional
+        Position in ``X`` of each query row (-1 when it is not a fitted row). Used to put a row
+        first among its zero-distance ties, or to leave it out with ``exclude_self``.
+    exclude_self : bool
+        Leave each query row's own position out of its neighbours.
+    block_rows : int
+        Query rows per block.
+
+    Returns
+    -------
+    distances : ndarray of shape (m, k)
+        Euclidean distances, ascending.
+    indices : ndarray of shape (m, k)
+        Positions in ``X``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if query is None:
+        query = X
+        if query_index is None:
+            query_index = np.arange(len(X))
+    query = np.asarray(query, dtype=np.float64)
+    m, n = len(query), len(X)
+    if query_index is None:
+        query_index = np.full(m, -1, dtype=np.int64)
+    query_index = np.asarray(query_index, dtype=np.int64)
+    avail = n - 1 if exclude_self else n
+    if k < 1 or k > avail:
+        raise ParameterError(f"k-NN asks for {k} neighbours among {avail} rows; it needs 1 <= k <= {avail}.")
+    n_cand = min(n, k + _MARGIN + (1 if exclude_self else 0))
+    sq_fit = np.einsum("ij,ij->i", X, X)
+    out_d = np.empty((m, k), dtype=np.float64)
+    out_i = np.empty((m, k), dtype=np.int64)
+    tree = None
+    if n >= KDTREE_MIN_ROWS and n_cand < n:
+        # large inputs: candidates from scikit-learn's multi-threaded search (kd-tree in low
+        # dimensions, chunked brute force otherwise); the exact re-scoring below decides
+        from sklearn.neighbors import NearestNeighbors
+
+        tree = NearestNeighbors(n_neighbors=n_cand).fit(X)
+    block_rows = max(16, min(block_rows, BLOCK_CELLS // max(n, 1))) if tree is None else max(block_rows, 8192)
+    XT = np.ascontiguousarray(X.T)
+    for start in range(0, m, block_rows):
+        stop = min(start + block_rows, m)
+        q = query[start:stop]
+        qi = query_index[start:stop]
+        if tree is not None and start == 0:
+            cand_all = tree.kneighbors(query, return_distance=False)
+        if tree is not None:
+            cand = cand_all[start:stop]
+        elif n_cand < n:
+            # ranking per row needs only ||b||^2 - 2ab (||a||^2 is constant along a row)
+            d2 = q @ XT
+            d2 *= -2.0
+            d2 += sq_fit[None, :]
+            cand = np.argpartition(d2, n_cand - 1, axis=1)[:, :n_cand]
+        else:
+            cand = np.broadcast_to(np.arange(n), (len(q), n)).copy()
+        exact = _exact_sq(q, X, cand)
+        is_self = cand == qi[:, None]
+        if exclude_self:
+            exact = np.where(is_self, np.inf, exact)
+        # sort by (distance, not self, index): lexsort keys, last is primary
+        order = np.lexsort((cand, ~is_self, exact), axis=1)
+        order = order[:, :k]
+        out_i[start:stop] = np.take_along_axis(cand, order, axis=1)
+        out_d[start:stop] = np.sqrt(np.take_along_axis(exact, order, axis=1))
+    return out_d, out_i
+
+
+def nearest_in(fit: np.ndarray, query: np.ndarray, *, block_rows: int = BLOCK_ROWS) -> np.ndarray:
+    """Position in ``fit`` of the nearest row to each query row (exact, ties to the lower index)."""
+    if len(fit) == 0:
+        raise ParameterError("nearest_in needs at least one fitted row.")
+    _, idx = kneighbors(fit, 1, query=query, block_rows=block_rows)
+    return idx[:, 0]
+
+
+def sklearn_kneighbors(X: np.ndarray, n_neighbors: int, *, query: np.ndarray | None = None) -> np.ndarray:
+    """Neighbour positions exactly as scikit-learn's ``NearestNeighbors`` orders them.
+
+    Each query row's own position is among its neighbours (usually first, but scikit-learn does
+    not promise that among exactly tied rows). Cleaning methods use this so that the rows they
+    keep are identical to imbalanced-learn's, ties included; one call serves every class.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    X = np.asarray(X, dtype=np.float64)
+    if not 1 <= n_neighbors <= len(X):
+        raise ParameterError(f"k-NN asks for {n_neighbors} neighbours among {len(X)} rows; it needs 1 <= k <= {len(X)}.")
+    nn = NearestNeighbors(n_neighbors=n_neighbors).fit(X)
+    return nn.kneighbors(X if query is None else query, return_distance=False)
