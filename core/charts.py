@@ -137,3 +137,45 @@ def group_summary(profile: SkewProfile) -> pd.DataFrame:
         rows.append({"group": group, "classes": len(classes), "rows": n,
                      "share of rows": n / profile.n_labelled if profile.n_labelled else 0.0})
     return pd.DataFrame(rows)
+
+
+STRATEGY_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "x", "star", "cross", "triangle-down",
+                    "pentagon", "hexagon", "hourglass", "bowtie")
+STRATEGY_COLORS = ("#3b5bdb", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#1098ad", "#5c940d", "#f08c00",
+                   "#862e9c", "#0b7285", "#495057", "#d6336c")
+
+
+def counts_comparison(before: dict[str, int], after: dict[str, dict[str, float]], *, top: int | None = 60,
+                      log: bool = True) -> go.Figure:
+    """Rows per class before (grey bars) and after each strategy (markers), largest class on top.
+
+    ``after`` maps a strategy's display name to its class counts (weighted sums for reweighting).
+    """
+    classes = sorted(before, key=lambda c: (-before[c], c))
+    shown = classes if top is None else classes[:top]
+    labels = _unique_short(shown, 34)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        orientation="h", y=labels, x=[before[c] for c in shown], name="before", marker_color="#ced4da",
+        customdata=shown, hovertemplate="%{customdata}<br>before: %{x:,} rows<extra></extra>",
+    ))
+    for i, (name, counts) in enumerate(after.items()):
+        fig.add_trace(go.Scatter(
+            y=labels, x=[counts.get(c, 0) for c in shown], mode="markers", name=name,
+            marker=dict(symbol=STRATEGY_SYMBOLS[i % len(STRATEGY_SYMBOLS)], size=9,
+                        color=STRATEGY_COLORS[i % len(STRATEGY_COLORS)], line=dict(width=0.5, color="white")),
+            customdata=shown, hovertemplate=f"%{{customdata}}<br>{name}: %{{x:,.0f}} rows<extra></extra>",
+        ))
+    maxv = max([max(before.values(), default=1)] + [max(c.values(), default=1) for c in after.values()])
+    hidden = len(classes) - len(shown)
+    fig.update_layout(
+        template=TEMPLATE, font=FONT,
+        title=dict(text="Rows per class before and after" + (f" (largest {len(shown)} of {len(classes)} classes)" if hidden else ""),
+                   y=1.0, yanchor="top", pad=dict(t=12)),
+        height=max(360, 22 * len(shown) + 190), margin=dict(l=10, r=20, t=120, b=50),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+        xaxis=dict(title="rows" + (" (log scale)" if log else ""), type="log" if log else "linear", gridcolor="#eee",
+                   range=[np.log10(0.5), np.log10(maxv * 1.6)] if log else None),
+        yaxis=dict(categoryorder="array", categoryarray=labels[::-1], automargin=True, title=None),
+    )
+    return fig

@@ -114,26 +114,47 @@ def profile_skew(
     -------
     SkewProfile
     """
+    n_rows = int(len(labels))
+    present = labels.dropna()
+    vc = present.astype(str).value_counts()
+    return profile_counts(
+        {str(k): int(v) for k, v in vc.items()}, n_rows=n_rows, head_min=head_min, tail_max=tail_max,
+        k_neighbors=k_neighbors,
+    )
+
+
+def profile_counts(
+    counts: dict[str, float],
+    *,
+    n_rows: int | None = None,
+    head_min: int = HEAD_MIN,
+    tail_max: int = TAIL_MAX,
+    k_neighbors: int = K_NEIGHBORS,
+) -> SkewProfile:
+    """Profile class sizes given directly (``{class: rows}``), e.g. after resampling.
+
+    Sizes may be fractional (sums of sample weights); ``n_rows`` defaults to their total, so no
+    label counts as missing.
+    """
     if tail_max > head_min + 1:
         raise ParameterError(f"The tail bound ({tail_max}) must not exceed the head bound + 1 ({head_min + 1}).")
     if k_neighbors < 1:
         raise ParameterError(f"k must be at least 1, got {k_neighbors}.")
-    n_rows = int(len(labels))
-    present = labels.dropna()
-    vc = present.astype(str).value_counts()
     # order: largest first, ties by name, so the output is deterministic
-    order = sorted(vc.items(), key=lambda kv: (-kv[1], kv[0]))
-    counts = {str(k): int(v) for k, v in order}
+    order = sorted(((str(k), v) for k, v in counts.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+    counts = {k: (int(v) if float(v).is_integer() else float(v)) for k, v in order}
     arr = np.array(list(counts.values()), dtype="float64")
-    n_labelled = int(arr.sum())
+    n_labelled = int(round(arr.sum()))
+    n_rows = n_labelled if n_rows is None else int(n_rows)
     k = len(counts)
     if k:
-        p = arr / n_labelled
+        total = arr.sum()
+        p = arr / total
         entropy = float(-(p * np.log(p)).sum())
         norm_entropy = entropy / math.log(k) if k > 1 else 1.0
         effective = math.exp(entropy)
         ir = float(arr.max() / arr.min())
-        cum = np.cumsum(arr) / n_labelled
+        cum = np.cumsum(arr) / total
         for80 = int(np.searchsorted(cum, 0.8 - 1e-12) + 1)
     else:
         norm_entropy = effective = ir = float("nan")
@@ -158,5 +179,5 @@ def profile_skew(
         head_min=head_min,
         tail_max=tail_max,
         k_neighbors=k_neighbors,
-        shares={c: n / n_labelled for c, n in counts.items()},
+        shares={c: n / float(arr.sum()) for c, n in counts.items()} if k else {},
     )

@@ -1,9 +1,268 @@
-"""Step -- Strategies (being built)."""
+"""Step 3 -- Strategies: several imbalance strategies side by side."""
 
+import pandas as pd
 import streamlit as st
 
+from core import charts
+from core.cost import check_fits, estimate
+from core.errors import SkewlabError
+from core.resample import SMALL_CLASS_CHOICES
+from core.skew import profile_counts
+from core.strategies import REGISTRY, code_snippet, parse_pipeline
+from core.targets import TargetSpec
 from ui import common as ui
+from ui import runs
+from ui.forms import FAMILY_LABELS, current_params, option_label, strategy_form, strategy_label
 
 ui.setup("Strategies")
 st.title("Strategies")
-st.info("This step is being built.")
+loaded = ui.require_catalog()
+if loaded is None:
+    st.stop()
+table, choice = loaded
+profile = ui.current_profile(table, choice)
+if profile.n_classes < 2:
+    st.error(f"The label {choice.describe()} has {profile.n_classes} class(es); strategies need at least two. "
+             "Pick another label on the Data page.")
+    st.page_link("pages/0_Data.py", label="Back to Data", icon=":material/arrow_back:")
+    st.stop()
+st.caption(f"{profile.n_labelled:,} labelled rows in {profile.n_classes} classes of **{choice.describe()}**. "
+           "Pick strategies, tune them, set the target, and run them side by side.")
+
+DEFAULT = ["none", "random_over", "smote", "random_under", "tomek_links", "balanced_weights"]
+SMALL_LABELS = {
+    "error": "Stop and tell me (no change)",
+    "lower_k": "Lower k for those classes",
+    "random_over": "Random over-sample them instead",
+    "merge": "Merge them into 'Other'",
+    "drop": "Leave them out (rows kept as they are)",
+}
+
+# ------------------------------------------------------------------ choose
+st.session_state.setdefault("choice_pipelines", [])
+options = list(REGISTRY) + [p for p in st.session_state["choice_pipelines"] if p not in REGISTRY]
+st.session_state.setdefault("choice_strategies", DEFAULT)
+st.multiselect("Strategies to compare", options, key="choice_strategies", format_func=option_label,
+               help="Any number at once; each runs on its own, so one failure does not stop the others.")
+
+with st.expander("Compose a pipeline (outlier removal → sampler → cleaner)"):
+    fam = {f: [n for n, s in REGISTRY.items() if s.family == f] for f in FAMILY_LABELS}
+    c1, c2, c3, c4 = st.columns([3, 3, 3, 2])
+    step1 = c1.selectbox("Outlier removal", [None] + fam["outlier"], key="pipe_outlier",
+                         format_func=lambda n: "—" if n is None else REGISTRY[n].label)
+    step2 = c2.selectbox("Sampler", [None] + fam["over"] + fam["under"] + fam["combined"], key="pipe_sampler",
+                         format_func=lambda n: "—" if n is None else REGISTRY[n].label)
+    step3 = c3.selectbox("Cleaner", [None] + fam["clean"], key="pipe_cleaner",
+                         format_func=lambda n: "—" if n is None else REGISTRY[n].label)
+    c4.write("")
+    if c4.button("Add pipeline", key="add_pipeline"):
+        steps = [s for s in (step1, step2, step3) if s]
+        try:
+            name = "+".join(parse_pipeline("+".join(steps))) if steps else ""
+            if len(steps) < 2:
+                st.warning("A pipeline needs at least two steps.")
+            else:
+                if name not in st.session_state["choice_pipelines"]:
+                    st.session_state["choice_pipelines"] = [*st.session_state["choice_pipelines"], name]
+                st.session_state["choice_strategies"] = [*st.session_state["choice_strategies"], name]
+                st.rerun()
+        except SkewlabError as exc:
+            ui.show_error(exc)
+
+chosen = list(dict.fromkeys(st.session_state["choice_strategies"]))
+if not chosen:
+    st.info("Pick at least one strategy.")
+    st.stop()
+
+# ------------------------------------------------------------------ target
+st.subheader("Target rows per class")
+largest = max(profile.counts.values())
+st.session_state.setdefault("choice_target_kind", "floor")
+st.session_state.setdefault("choice_floor", int(min(100, largest)))
+st.session_state.setdefault("choice_cap", int(max(min(largest, 500), 1)))
+kinds = {"floor": "Tail floor", "hybrid": "Hybrid (cap head, lift tail)", "cap": "Head cap",
+         "balanced": "Fully balanced", "auto": "imbalanced-learn default", "table": "Per-class table"}
+t1, t2, t3 = st.columns([3, 1, 1])
+kind = t1.radio("Target", list(kinds), key="choice_target_kind", format_func=kinds.get, horizontal=True,
+                help="Over-samplers lift classes below their target; under-samplers shrink classes above it. "
+                     "Cleaning, outlier removal and reweighting ignore targets.")
+if kind in ("floor", "hybrid"):
+    t2.number_input("Every class at least", min_value=1, max_value=10_000_000, step=10, key="choice_floor")
+if kind in ("cap", "hybrid"):
+    t3.number_input("No class above", min_value=1, max_value=10_000_000, step=50, key="choice_cap")
+if kind == "table":
+    st.session_state.setdefault("choice_target_table", dict(profile.counts))
+    base = pd.DataFrame({"class": list(profile.counts), "rows now": list(profile.counts.values()),
+                         "target": [int(st.session_state["choice_target_table"].get(c, n))
+                                    for c, n in profile.counts.items()]})
+    edited = st.data_editor(base, key="target_table_editor", hide_index=True, width="stretch",
+                            disabled=["class", "rows now"], height=300,
+                            column_config={"target": st.column_config.NumberColumn(min_value=1, step=1, required=True)})
+    st.session_state["choice_target_table"] = {str(r["class"]): int(r["target"]) for _, r in edited.iterrows()}
+    target = TargetSpec.table_of(st.session_state["choice_target_table"])
+elif kind == "floor":
+    target = TargetSpec.parse(f"floor:{int(st.session_state['choice_floor'])}")
+elif kind == "cap":
+    target = TargetSpec.parse(f"cap:{int(st.session_state['choice_cap'])}")
+elif kind == "hybrid":
+    target = TargetSpec.parse(f"hybrid:{int(st.session_state['choice_cap'])}:{int(st.session_state['choice_floor'])}")
+else:
+    target = TargetSpec.parse(kind)
+target_text = target.to_text()
+
+# ------------------------------------------------------------------ small classes
+needs_k = [n for n in chosen if any(REGISTRY[s].k_param for s in parse_pipeline(n))]
+st.session_state.setdefault("choice_small_classes", "error")
+if needs_k and profile.too_small_for_knn:
+    small = {c: profile.counts[c] for c in profile.too_small_for_knn}
+    names = ", ".join(f"{c} ({n})" for c, n in list(small.items())[:15]) + (" …" if len(small) > 15 else "")
+    st.warning(f"{len(small)} classes have fewer than {profile.k_neighbors + 1} rows, too few for k-NN methods "
+               f"with k = {profile.k_neighbors}: {names}. Choose what to do with them (k-NN methods only).",
+               icon=":material/warning:")
+    st.radio("Small classes", list(SMALL_CLASS_CHOICES), key="choice_small_classes", format_func=SMALL_LABELS.get,
+             horizontal=True)
+
+with st.expander("Seed and feature space"):
+    s1, s2 = st.columns(2)
+    st.session_state.setdefault("choice_seed", 0)
+    st.session_state.setdefault("choice_text_dim", 64)
+    s1.number_input("Seed", min_value=0, max_value=2**32 - 1, step=1, key="choice_seed")
+    s2.number_input("Text dimensions (TF-IDF → SVD)", min_value=2, max_value=512, step=8, key="choice_text_dim")
+    roles = st.session_state["roles"]
+    st.caption("Features: " + ", ".join(f"{c} ({r})" for c, r in roles.items() if r in ("numeric", "categorical", "text"))
+               + ". Change roles on the Data page.")
+
+# ------------------------------------------------------------------ tune
+st.subheader("Tune")
+for name in chosen:
+    spec_steps = parse_pipeline(name)
+    uses_target = any(REGISTRY[s].uses_targets for s in spec_steps)
+    note = "" if uses_target else " · ignores the target"
+    if uses_target and all(REGISTRY[s].family == "under" for s in spec_steps if REGISTRY[s].uses_targets) \
+            and target.kind == "floor":
+        note = " · a tail floor asks no class to shrink: use a head cap or hybrid target"
+    with st.expander(f"{strategy_label(name)}{note}"):
+        strategy_form(name)
+
+config = {
+    "strategies": [{"name": n, "params": current_params(n)} for n in chosen],
+    "target": target_text,
+    "small_classes": st.session_state["choice_small_classes"],
+    "seed": int(st.session_state["choice_seed"]),
+    "text_dim": int(st.session_state["choice_text_dim"]),
+}
+
+# ------------------------------------------------------------------ estimate and run
+try:
+    space = runs.feature_space(table, choice, text_dim=config["text_dim"])
+except SkewlabError as exc:
+    ui.show_error(exc)
+    st.page_link("pages/0_Data.py", label="Fix the column roles on the Data page", icon=":material/arrow_back:")
+    st.stop()
+
+estimates, refused = [], {}
+for item in config["strategies"]:
+    try:
+        est = estimate(space.class_counts(), space.X.shape[1], item["name"], target=target)
+        estimates.append(est)
+        check_fits(est)
+    except SkewlabError as exc:
+        refused[item["name"]] = str(exc)
+est_frame = pd.DataFrame([{"strategy": strategy_label(e.strategy), "rows now": e.rows_in, "rows after (estimate)": e.rows_out,
+                           "synthetic": e.synthetic, "memory (MB)": round(e.bytes_needed / 1024**2, 1)} for e in estimates])
+with st.expander("Cost estimate", expanded=bool(refused)):
+    st.dataframe(est_frame, hide_index=True, width="stretch")
+for name, msg in refused.items():
+    st.error(msg, icon=":material/memory:")
+
+changed = runs.run_config() is not None and runs.run_config() != config
+if st.button("Run strategies", type="primary", key="run", disabled=bool(refused)):
+    st.session_state["run_config"] = config
+    changed = False
+elif changed:
+    st.info("The settings changed since the last run: press **Run strategies** to update the results below.",
+            icon=":material/refresh:")
+
+cfg = runs.run_config()
+if not cfg:
+    st.stop()
+
+outcomes = runs.current_runs(table, choice)
+st.subheader("Results")
+st.caption(f"Target **{cfg['target']}** · small classes: **{SMALL_LABELS[cfg['small_classes']].lower()}** · seed {cfg['seed']}")
+for o in outcomes:
+    if o.error:
+        st.error(f"**{o.label}**: {o.error}", icon=":material/error:")
+
+ok = [o for o in outcomes if o.result is not None]
+before = space.class_counts()
+rows = []
+after_counts: dict[str, dict] = {}
+bounds = dict(head_min=profile.head_min, tail_max=profile.tail_max, k_neighbors=profile.k_neighbors)
+base_prof = profile_counts(before, **bounds)
+rows.append({"strategy": "before", "rows": sum(before.values()), "added": 0, "removed": 0,
+             "imbalance ratio": base_prof.imbalance_ratio, "evenness": base_prof.normalized_entropy,
+             "effective classes": base_prof.effective_classes, "Gini": base_prof.gini,
+             "tail classes": len(base_prof.tail), "runtime (s)": None})
+for o in ok:
+    r = o.result
+    counts = dict(r.counts_after)
+    weighted = r.sample_weight is not None
+    if weighted:
+        wsum = pd.Series(r.sample_weight).groupby(pd.Series(r.y.astype(str))).sum()
+        counts = {str(k): float(v) for k, v in wsum.items()}
+    after_counts[o.label + (" (weighted)" if weighted else "")] = counts
+    prof = profile_counts(counts, **bounds)
+    rows.append({"strategy": o.label + (" (weighted)" if weighted else ""), "rows": len(r.y), "added": r.n_synthetic,
+                 "removed": r.n_removed, "imbalance ratio": prof.imbalance_ratio, "evenness": prof.normalized_entropy,
+                 "effective classes": prof.effective_classes, "Gini": prof.gini, "tail classes": len(prof.tail),
+                 "runtime (s)": r.runtime_s})
+summary = pd.DataFrame(rows)
+st.dataframe(summary, hide_index=True, width="stretch", column_config={
+    "rows": st.column_config.NumberColumn(format="localized"),
+    "imbalance ratio": st.column_config.NumberColumn(format="%.1f"),
+    "evenness": st.column_config.NumberColumn(format="%.3f"),
+    "effective classes": st.column_config.NumberColumn(format="%.1f"),
+    "Gini": st.column_config.NumberColumn(format="%.3f"),
+    "runtime (s)": st.column_config.NumberColumn(format="%.2f"),
+})
+st.caption("Reweighting strategies change no rows: their metrics use the sum of sample weights per class.")
+
+if after_counts:
+    lc1, lc2 = st.columns(2)
+    log = lc1.toggle("Log scale", value=True, key="strategies_log")
+    show_all = lc2.toggle(f"All {len(before)} classes", value=len(before) <= 60, key="strategies_all",
+                          disabled=len(before) <= 60)
+    st.plotly_chart(charts.counts_comparison(before, after_counts, top=None if show_all else 60, log=log),
+                    width="stretch")
+
+    st.subheader("Rows added and removed per class")
+    delta = pd.DataFrame({"class": list(before), "rows before": list(before.values())})
+    for o in ok:
+        r = o.result
+        after = pd.Series(r.counts_after)
+        removed_by_class = pd.Series(space.y[space.position_of(r.removed_rows)]).value_counts() if r.n_removed else pd.Series(dtype=int)
+        synth = pd.Series(r.y[r.origin == "synthetic"]).value_counts() if r.n_synthetic else pd.Series(dtype=int)
+        delta[f"{o.label}: +"] = [int(synth.get(c, 0)) for c in before]
+        delta[f"{o.label}: −"] = [int(removed_by_class.get(c, 0)) for c in before]
+    keep = [c for c in delta.columns if delta[c].dtype.kind != "i" or c == "rows before" or delta[c].any()]
+    st.dataframe(delta[keep], hide_index=True, width="stretch", height=320)
+    st.caption("+ synthetic rows added, − original rows removed. Columns that are zero everywhere are hidden.")
+
+st.subheader("Details")
+for o in outcomes:
+    with st.expander(o.label + (" · failed" if o.error else f" · {o.result.runtime_s:.2f} s")):
+        if o.error:
+            st.error(o.error)
+            continue
+        r = o.result
+        for note in r.notes:
+            st.info(note, icon=":material/info:")
+        if r.n_removed:
+            reasons = pd.Series(r.removed_reason.astype(str)).str.replace(r"\s*\(.*\)$", "", regex=True).value_counts()
+            st.write("Removed rows by reason:")
+            st.dataframe(reasons.rename_axis("reason").reset_index(name="rows"), hide_index=True)
+        st.caption("Copy as code (imbalanced-learn / scikit-learn):")
+        st.code(code_snippet(o.name, o.params, cfg["target"], cfg["seed"]), language="python")
+
+st.page_link("pages/3_Map.py", label="Next: see where the rows land", icon=":material/arrow_forward:")

@@ -1,0 +1,64 @@
+"""Strategies page: several strategies side by side, one failing without stopping the others."""
+
+from __future__ import annotations
+
+from tests.pages.conftest import goto, upload
+
+
+def catalog_csv() -> bytes:
+    # 3 classes: 60 / 12 / 3 rows; class 'c' is too small for SMOTE with k=5
+    rows = []
+    for cls, n, base in (("a", 60, 0.0), ("b", 12, 10.0), ("c", 3, 20.0)):
+        for i in range(n):
+            rows.append(f"{cls}-{i},{base + i * 0.1:.2f},{(i * 7) % 5},{cls}")
+    return ("sku,price,stock,category\n" + "\n".join(rows) + "\n").encode()
+
+
+def summary(at):
+    frame = next(df.value for df in at.dataframe if "strategy" in df.value.columns and "added" in df.value.columns)
+    return frame.set_index("strategy")
+
+
+def test_runs_side_by_side_and_one_failure_does_not_stop_the_others(app):
+    at = upload(app, "shop.csv", catalog_csv())
+    at = goto(at, "2_Strategies")
+    at.multiselect(key="choice_strategies").set_value(["none", "random_over", "smote", "random_under", "tomek_links",
+                                                       "balanced_weights"]).run()
+    at.number_input(key="choice_floor").set_value(30).run()
+    at.button(key="run").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    # SMOTE fails with the class named and the way forward; the five others finish
+    assert any(e.startswith("**SMOTE**") and "'c' has 3 rows" in e for e in errors), errors
+    table = summary(at)
+    assert table.loc["before", "rows"] == 75
+    assert table.loc["No resampling", "rows"] == 75
+    # random over-sampling lifts b (12) and c (3) to the floor of 30: +18 +27
+    assert table.loc["Random over-sampling", "added"] == 45
+    assert table.loc["Random over-sampling", "rows"] == 120
+    assert table.loc["Random under-sampling", "added"] == 0
+    assert table.loc["Balanced class weights (weighted)", "rows"] == 75
+    assert "SMOTE" not in table.index
+
+
+def test_small_class_choice_lets_smote_run(app):
+    at = upload(app, "shop.csv", catalog_csv())
+    at = goto(at, "2_Strategies")
+    at.multiselect(key="choice_strategies").set_value(["smote"]).run()
+    at.number_input(key="choice_floor").set_value(30).run()
+    at.radio(key="choice_small_classes").set_value("random_over").run()
+    at.button(key="run").click().run()
+    assert not at.error
+    table = summary(at)
+    assert table.loc["SMOTE", "added"] == 45
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Rows per class before and after" in t for t in titles)
+
+
+def test_parameter_forms_come_from_the_registry(app):
+    at = goto(app, "2_Strategies")
+    at.multiselect(key="choice_strategies").set_value(["smote", "centroid_distance"]).run()
+    keys = {w.key for w in at.number_input} | {w.key for w in at.selectbox}
+    assert "p::smote::smote::k_neighbors" in keys
+    assert "p::centroid_distance::centroid_distance::threshold" in keys
+    assert "p::centroid_distance::centroid_distance::min_class_rows" in keys
