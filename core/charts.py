@@ -13,10 +13,16 @@ TEMPLATE = "plotly_white"
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13)
 
 
+def esc(text: object) -> str:
+    """Text as Plotly shows it literally: Plotly renders a few HTML-like tags (<b>, <a href>...)
+    in labels and hovers, so user text (category names, titles) has its markup escaped."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def short(name: str, width: int = 38) -> str:
-    """Shorten a long category name for an axis label (the full name stays in the hover)."""
+    """Shorten a long category name for an axis label (the full name stays in the hover); escaped."""
     name = str(name)
-    return name if len(name) <= width else name[: width - 1] + "…"
+    return esc(name if len(name) <= width else name[: width - 1] + "…")
 
 
 def _unique_short(names: list[str], width: int = 38) -> list[str]:
@@ -52,7 +58,7 @@ def class_bars(profile: SkewProfile, *, top: int | None = 60, log: bool = False)
                 y=[labels[i] for i in idx],
                 x=[shown[i][1] for i in idx],
                 marker_color=GROUP_COLORS[group],
-                customdata=np.array([[names[i], profile.shares[names[i]]] for i in idx], dtype=object),
+                customdata=np.array([[esc(names[i]), profile.shares[names[i]]] for i in idx], dtype=object),
                 hovertemplate="%{customdata[0]}<br>%{x:,} rows (%{customdata[1]:.2%})<extra></extra>",
             )
         )
@@ -81,11 +87,9 @@ def long_tail_curve(profile: SkewProfile) -> go.Figure:
     if k:
         x = np.arange(0, k + 1) / k * 100
         y = np.concatenate([[0], np.cumsum(counts) / counts.sum() * 100])
-        names = [""] + list(profile.counts)
         fig.add_trace(
             go.Scatter(
                 x=x, y=y, mode="lines", name="catalog", line=dict(color="#3b5bdb", width=3),
-                customdata=names,
                 hovertemplate="largest %{x:.0f}% of classes hold %{y:.1f}% of rows<extra></extra>",
                 fill="tozeroy", fillcolor="rgba(59,91,219,0.08)",
             )
@@ -120,7 +124,8 @@ def hierarchy_sunburst(paths: pd.Series, separator: str, *, depth: int = 2) -> g
     labels = [short(i.split(separator)[-1], 24) for i in ids]
     fig = go.Figure(
         go.Sunburst(
-            ids=ids, parents=parents, labels=labels, values=[nodes[i] for i in ids], branchvalues="total",
+            ids=[esc(i) for i in ids], parents=[esc(p) for p in parents], labels=labels,
+            values=[nodes[i] for i in ids], branchvalues="total",
             hovertemplate="%{id}<br>%{value:,} rows<extra></extra>", maxdepth=depth, insidetextorientation="radial",
         )
     )
@@ -157,14 +162,14 @@ def counts_comparison(before: dict[str, int], after: dict[str, dict[str, float]]
     fig = go.Figure()
     fig.add_trace(go.Bar(
         orientation="h", y=labels, x=[before[c] for c in shown], name="before", marker_color="#ced4da",
-        customdata=shown, hovertemplate="%{customdata}<br>before: %{x:,} rows<extra></extra>",
+        customdata=[esc(c) for c in shown], hovertemplate="%{customdata}<br>before: %{x:,} rows<extra></extra>",
     ))
     for i, (name, counts) in enumerate(after.items()):
         fig.add_trace(go.Scatter(
-            y=labels, x=[counts.get(c, 0) for c in shown], mode="markers", name=name,
+            y=labels, x=[counts.get(c, 0) for c in shown], mode="markers", name=esc(name),
             marker=dict(symbol=STRATEGY_SYMBOLS[i % len(STRATEGY_SYMBOLS)], size=9,
                         color=STRATEGY_COLORS[i % len(STRATEGY_COLORS)], line=dict(width=0.5, color="white")),
-            customdata=shown, hovertemplate=f"%{{customdata}}<br>{name}: %{{x:,.0f}} rows<extra></extra>",
+            customdata=[esc(c) for c in shown], hovertemplate=f"%{{customdata}}<br>{esc(name)}: %{{x:,.0f}} rows<extra></extra>",
         ))
     maxv = max([max(before.values(), default=1)] + [max(c.values(), default=1) for c in after.values()])
     hidden = len(classes) - len(shown)
