@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -496,9 +497,10 @@ def _smote(state: _State, need: Mapping[str, int], k_of: Mapping[str, int], seed
         m, k = int(need[c]), int(k_of[c])
         if m <= 0:
             continue
-        idx = np.flatnonzero(state.y == c)
+        idx = np.flatnonzero((state.y == c) & (state.pos >= 0))  # real rows only
         Xc = state.X[idx]
-        _, nn = kneighbors(Xc, k, exclude_self=True)
+        # neighbours in scikit-learn's order (ties included), as imbalanced-learn takes them
+        nn = sklearn_kneighbors(Xc, k + 1)[:, 1:]
         rs = np.random.RandomState(seed)
         draws = rs.randint(low=0, high=nn.size, size=m)
         steps = rs.uniform(size=m)
@@ -526,7 +528,7 @@ def _random_over(state: _State, need: Mapping[str, int], ctx: _Ctx, *, shrinkage
     blocks = []
     for c in sorted(need):
         m = int(need[c])
-        idx = np.flatnonzero(state.y == c)
+        idx = np.flatnonzero((state.y == c) & (state.pos >= 0))  # real rows only
         boot = rs.choice(idx, size=m, replace=True)
         if shrinkage > 0:
             smoothing = (4 / ((n_features + 2) * n_samples)) ** (1 / (n_features + 4))
@@ -592,7 +594,7 @@ def _imblearn_over(state: _State, spec: StrategySpec, p: dict, need: Mapping[str
     for c in sorted(need):
         sel = np.flatnonzero(y_new == c)
         if len(sel):
-            idx = np.flatnonzero(state.y == c)
+            idx = np.flatnonzero((state.y == c) & (state.pos >= 0))
             seeds[sel] = _row_ids(state, idx[nearest_in(state.X[idx], X_new[sel])])
     state.append(X_new, y_new, seeds, np.full(len(X_new), -1), np.full(len(X_new), np.nan))
     if fill:
@@ -705,6 +707,17 @@ def _under(state: _State, spec: StrategySpec, p: dict, ctx: _Ctx) -> dict[str, i
                         classes={c: n for c, n in counts.items() if n < k}, needed=k, hint=_small_hint(spec),
                     )
             k3 = int(p["n_neighbors_ver3"])
+            if int(p["version"]) == 3:
+                smallest3 = min(counts[c] for c in strategy)
+                if smallest3 < k3:
+                    if ctx.small_classes != "lower_k":
+                        raise SmallClassError(
+                            f"NearMiss-3 with n_neighbors_ver3={k3} needs at least {k3} rows in every class it under-samples; "
+                            f"{_fmt_classes({c: counts[c] for c in strategy if counts[c] < k3})}.",
+                            classes={c: counts[c] for c in strategy if counts[c] < k3}, needed=k3, hint=_small_hint(spec),
+                        )
+                    state.notes.append(f"NearMiss-3: a class has {smallest3} rows, so n_neighbors_ver3={smallest3} (asked {k3}).")
+                    k3 = smallest3
             s = us.NearMiss(sampling_strategy=strategy, version=int(p["version"]), n_neighbors=k, n_neighbors_ver3=k3)
             s.fit_resample(X, y)
             kept = s.sample_indices_
@@ -778,7 +791,7 @@ def _clean(state: _State, name: str, p: Mapping[str, Any], ctx: _Ctx, *, classes
     elif name == "ncr":
         remove, reasons = _ncr(X, y, clean, counts, int(p["n_neighbors"]), float(p["threshold_cleaning"]))
     elif name == "oss":
-        remove, reasons = _oss(X, y, clean, p, ctx.seed)
+        remove, reasons = _oss(X, y, clean, p, ctx.seed, state.notes)
     else:  # pragma: no cover
         raise ParameterError(f"{name} is not a cleaning method.")
     mask = np.ones(len(state.y), dtype=bool)
@@ -848,10 +861,21 @@ def _ncr(X: np.ndarray, y: np.ndarray, clean: set[str], counts: Mapping[str, int
     return remove, reasons
 
 
-def _oss(X: np.ndarray, y: np.ndarray, clean: set[str], p: Mapping[str, Any], seed: int) -> tuple[np.ndarray, list[str]]:
+def _oss(X: np.ndarray, y: np.ndarray, clean: set[str], p: Mapping[str, Any], seed: int, notes: list[str]) -> tuple[np.ndarray, list[str]]:
     from imblearn.under_sampling import OneSidedSelection
 
-    s = OneSidedSelection(sampling_strategy=sorted(clean) if len(clean) < len(set(y)) else "all",
+    seeds = int(p["n_seeds_S"])
+    counts = Counter(y.tolist())
+    whole = sorted(c for c in clean if counts[c] <= seeds)
+    clean = {c for c in clean if counts[c] > seeds}
+    if whole:
+        notes.append(
+            f"One-sided selection keeps {len(whole)} class(es) whole: they have no more rows than n_seeds_S={seeds} "
+            f"({', '.join(map(repr, whole[:6]))}{'...' if len(whole) > 6 else ''})."
+        )
+    if not clean:
+        return np.zeros(0, dtype=np.int64), []
+    s = OneSidedSelection(sampling_strategy=sorted(clean) if len(clean) < len(counts) else "all",
                           random_state=seed, n_neighbors=int(p["n_neighbors"]), n_seeds_S=int(p["n_seeds_S"]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
