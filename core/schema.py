@@ -186,96 +186,126 @@ class ColumnInfo:
     example: str
 
 
-def _is_row_number(values: pd.Series) -> bool:
-    arr = parse_numeric(values).to_numpy()
-    if len(arr) < 2 or np.isnan(arr).any():
-        return False
-    return bool(np.array_equal(arr, np.arange(len(arr))) or np.array_equal(arr, np.arange(1, len(arr) + 1)))
+def _is_missing_cell(v: object) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float) and v != v:
+        return True
+    return str(v).strip().lower() in MISSING_TOKENS
 
 
-def _infer_one(name: str, values: pd.Series) -> tuple[str, str]:
-    n = len(values)
-    text = values.astype("string")
-    present = text[~is_missing_label(values)]
-    if present.empty:
-        return Role.IGNORE.value, "every cell is empty"
+def _as_number(v: object) -> float | None:
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        f = float(v)
+    else:
+        try:
+            f = float(str(v).strip().replace("_", "x"))  # Python accepts 1_000; a catalog does not
+        except ValueError:
+            return None
+    return f if np.isfinite(f) else None
+
+
+_MONEYISH = re.compile(r"[£$€¥₹%,\u00a0\u202f]|GBP|USD|EUR|JPY|INR", re.I)
+
+
+def _infer_one(name: str, cells: list) -> tuple[str, str, int, int, str]:
+    """Role, reason, missing cells, distinct values and an example of one column (plain Python:
+    per-cell work on at most 20,000 cells is faster than pandas' per-call overhead on wide tables)."""
+    present = [v for v in cells if not _is_missing_cell(v)]
+    n_missing = len(cells) - len(present)
+    if not present:
+        return Role.IGNORE.value, "every cell is empty", n_missing, 0, ""
+    texts = [v if isinstance(v, str) else str(v) for v in present]
     n_present = len(present)
-    n_unique = int(present.nunique())
+    n_unique = len(set(texts))
+    example = texts[0][:80]
     unique_share = n_unique / n_present
-    if _is_row_number(values):
-        return Role.ID.value, "row numbers"
-    numeric = parse_numeric(values)
-    parse_rate = float(numeric.notna().sum()) / n_present
+
+    def out(role: str, reason: str) -> tuple[str, str, int, int, str]:
+        return role, reason, n_missing, n_unique, example
+
+    numbers = [_as_number(v) for v in present]
+    parse_rate = sum(x is not None for x in numbers) / n_present
+    if parse_rate < 0.95 and any(_MONEYISH.search(t) for t in texts[:200]):
+        parse_rate = float(parse_numeric(pd.Series(texts, dtype="string")).notna().sum()) / n_present
+    if n_missing == 0 and len(cells) >= 2 and parse_rate == 1.0 and texts[0].strip() in ("0", "1", "0.0", "1.0"):
+        arr = np.array(numbers, dtype="float64")
+        if np.array_equal(arr, np.arange(len(arr))) or np.array_equal(arr, np.arange(1, len(arr) + 1)):
+            return out(Role.ID.value, "row numbers")
     if parse_rate >= 0.95:
         if _ID_NAME.search(str(name)) and unique_share >= 0.95:
-            return Role.ID.value, "unique values in an id-named column"
+            return out(Role.ID.value, "unique values in an id-named column")
         if n_unique <= 1:
-            return Role.IGNORE.value, "a single value"
-        return Role.NUMERIC.value, f"{parse_rate:.0%} of cells are numbers"
+            return out(Role.IGNORE.value, "a single value")
+        return out(Role.NUMERIC.value, f"{parse_rate:.0%} of cells are numbers")
     if n_unique <= 1:
-        return Role.IGNORE.value, "a single value"
-    sample = present.iloc[:_SAMPLE]
-    tokenish = float(sample.str.match(_ID_TOKEN).mean())
+        return out(Role.IGNORE.value, "a single value")
+    tokenish = sum(1 for t in texts if _ID_TOKEN.match(t)) / n_present
     if unique_share >= 0.95 and tokenish >= 0.95 and n_present >= 20:
-        return Role.ID.value, "unique codes without spaces"
+        return out(Role.ID.value, "unique codes without spaces")
     if _ID_NAME.search(str(name)) and unique_share >= 0.9:
-        return Role.ID.value, "nearly unique values in an id-named column"
-    mean_len = float(sample.str.len().mean())
-    mean_words = float(sample.str.count(r"\s+").mean()) + 1
+        return out(Role.ID.value, "nearly unique values in an id-named column")
+    mean_len = sum(len(t) for t in texts) / n_present
+    mean_words = sum(len(t.split()) or 1 for t in texts) / n_present
     if (mean_len >= 25 or mean_words >= 4) and unique_share >= 0.3:
-        return Role.TEXT.value, f"free text (mean {mean_len:.0f} characters)"
+        return out(Role.TEXT.value, f"free text (mean {mean_len:.0f} characters)")
     if unique_share >= 0.9 and n_present >= 50:
-        return Role.TEXT.value, "mostly distinct short strings"
-    return Role.CATEGORICAL.value, f"{n_unique:,} distinct values"
+        return out(Role.TEXT.value, "mostly distinct short strings")
+    return out(Role.CATEGORICAL.value, f"{n_unique:,} distinct values")
 
 
 def describe_columns(frame: pd.DataFrame) -> list[ColumnInfo]:
     """Infer a role for every column, with the reason (label not yet chosen).
 
-    Inference reads at most the first 20,000 rows of each column.
+    Inference reads at most the first 20,000 rows of each column; missing cells are counted over
+    the whole column.
     """
     infos = []
     head = frame.iloc[:_SAMPLE]
     for pos, name in enumerate(frame.columns):
-        col = head.iloc[:, pos]
-        role, reason = _infer_one(str(name), col)
-        present = col[~is_missing_label(col)]
-        infos.append(
-            ColumnInfo(
-                name=str(name),
-                role=role,
-                reason=reason,
-                dtype=str(frame.dtypes.iloc[pos]),
-                n_missing=int(is_missing_label(frame.iloc[:, pos]).sum()),
-                n_unique=int(present.nunique()),
-                example=str(present.iloc[0])[:80] if len(present) else "",
-            )
-        )
+        role, reason, n_missing, n_unique, example = _infer_one(str(name), head.iloc[:, pos].tolist())
+        if len(frame) > _SAMPLE:
+            n_missing = int(is_missing_label(frame.iloc[:, pos]).sum())
+        infos.append(ColumnInfo(name=str(name), role=role, reason=reason, dtype=str(frame.dtypes.iloc[pos]),
+                                n_missing=n_missing, n_unique=n_unique, example=example))
     return infos
 
 
 def suggest_label(frame: pd.DataFrame, infos: list[ColumnInfo] | None = None) -> str | None:
-    """Pick the most likely label column: a categorical one, named like a category or a path."""
+    """Pick the most likely label column.
+
+    A column named like a category (``category``, ``class``, ``label``...) wins, even when it is
+    degenerate (one value, all empty) so that the page can say what is wrong with it; then path
+    labels and categorical columns. Ids and all-distinct columns are never proposed.
+    """
     infos = infos if infos is not None else describe_columns(frame)
     best: tuple[float, str] | None = None
     n = max(len(frame), 1)
     for info in infos:
-        if info.role not in (Role.CATEGORICAL.value, Role.TEXT.value, Role.NUMERIC.value):
+        if info.role == Role.ID.value:
             continue
-        if info.n_unique < 2 or info.n_unique > max(2, n // 2):
+        named = bool(_LABEL_NAME.search(info.name))
+        present = n - info.n_missing
+        if not named and (info.n_unique < 2 or info.role not in (Role.CATEGORICAL.value, Role.TEXT.value, Role.NUMERIC.value)):
             continue
-        score = 0.0
-        if _LABEL_NAME.search(info.name):
-            score += 3
+        if present > 1 and info.n_unique >= present and info.n_unique > 1:
+            continue  # every value distinct: not a class label
+        if not named and info.n_unique > max(2, n // 2):
+            continue
+        score = 4.0 if named else 0.0
         if info.role == Role.CATEGORICAL.value:
             score += 2
         elif info.role == Role.NUMERIC.value:
             score -= 1 if info.n_unique <= 30 else 5
-        if detect_separator(frame[info.name].iloc[:_SAMPLE]) is not None:
+        elif info.role == Role.TEXT.value:
+            score -= 1
+        if info.n_unique >= 2 and detect_separator(frame[info.name].iloc[:_SAMPLE]) is not None:
             score += 2
         if best is None or score > best[0]:
             best = (score, info.name)
-    return best[1] if best and best[0] > 0 else (best[1] if best else None)
+    return best[1] if best else None
 
 
 def infer_roles(frame: pd.DataFrame, *, label: str | None = None) -> dict[str, str]:
