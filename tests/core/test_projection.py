@@ -1,0 +1,108 @@
+"""One map for all strategies: stratified fit sample, transform placement, shared coordinates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import ParameterError
+from core.features import FeatureConfig, build_features
+from core.projection import fit_sample, project
+from core.resample import SYNTHETIC, resample
+
+DATA = "/work/shared/datasets/"
+
+
+@pytest.fixture(scope="module")
+def yeast():
+    frame = pd.read_csv(DATA + "yeast.csv", dtype=str, keep_default_na=False)
+    numeric = tuple(c for c in frame.columns if c not in ("sequence_name", "class"))
+    space = build_features(frame, frame["class"].astype(object), FeatureConfig(numeric=numeric))
+    smote = resample(space, "smote", target="balanced", small_classes="lower_k", seed=0)
+    under = resample(space, "random_under", target="auto", seed=0)
+    return space, smote, under
+
+
+def _median_seed_distance(proj, result, idx):
+    syn = result.origin == SYNTHETIC
+    seed_xy = proj.xy_of(result.seed_row[syn])
+    return float(np.median(np.linalg.norm(proj.synthetic_xy[idx] - seed_xy, axis=1)))
+
+
+def _median_cross_class_distance(space, proj, n=4000, seed=1):
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, space.n_rows, n), rng.integers(0, space.n_rows, n)
+    other = space.y[a] != space.y[b]
+    return float(np.median(np.linalg.norm(proj.xy[a[other]] - proj.xy[b[other]], axis=1)))
+
+
+@pytest.mark.parametrize("method", ["umap", "pca"])
+def test_synthetic_rows_land_near_their_seed_rows(yeast, method):
+    space, smote, under = yeast
+    proj = project(space, [smote, under], method=method, seed=0)
+    assert proj.strategies == ("smote", "random_under")
+    assert proj.synthetic_xy[0].shape == (smote.n_synthetic, 2) and smote.n_synthetic > 500
+    assert proj.synthetic_xy[1].shape == (0, 2)
+    assert np.isfinite(proj.xy).all() and np.isfinite(proj.synthetic_xy[0]).all()
+    near = _median_seed_distance(proj, smote, 0)
+    far = _median_cross_class_distance(space, proj)
+    assert near < far, (near, far)
+    assert near < 0.5 * far, (near, far)
+    # removed rows of the under-sampler reuse real coordinates
+    assert proj.xy_of(under.removed_rows).shape == (under.n_removed, 2)
+
+
+def test_real_rows_are_transformed_like_synthetic_ones_when_sampled(yeast):
+    space, smote, _ = yeast
+    proj = project(space, [smote], method="pca", cap=600, head_min=100, seed=0)
+    counts = space.class_counts()
+    assert proj.is_sample and proj.n_fit == 600 and not proj.notes
+    small = [c for c, n in counts.items() if n <= 100]
+    # every row of a class with <= 100 rows is in the fit sample
+    assert proj.sampled[np.isin(space.y, small)].all()
+    assert not proj.sampled.all()
+    assert "of 1,484 real rows" in proj.sample_note() and "head classes sampled" in proj.sample_note()
+    # rows left out of the fit are placed by transform: for PCA that is the same linear map
+    assert np.isfinite(proj.xy[~proj.sampled]).all() and np.ptp(proj.xy[~proj.sampled][:, 0]) > 0
+    full = project(space, [], method="pca", cap=100_000, seed=0)
+    assert not full.is_sample and "all 1,484 real rows" in full.sample_note()
+
+
+def test_umap_map_is_reproducible(yeast):
+    space, smote, _ = yeast
+    a = project(space, [smote], method="umap", cap=800, seed=3)
+    b = project(space, [smote], method="umap", cap=800, seed=3)
+    np.testing.assert_allclose(a.xy, b.xy)
+    np.testing.assert_allclose(a.synthetic_xy[0], b.synthetic_xy[0])
+    assert a.is_sample and a.n_fit < space.n_rows
+
+
+def test_fit_sample_keeps_small_classes_and_caps_head():
+    y = np.array(["big"] * 5000 + ["mid"] * 900 + ["small"] * 80 + ["tiny"] * 3, dtype=object)
+    pos = fit_sample(y, cap=1000, head_min=100, seed=0)
+    kept = pd.Series(y[pos]).value_counts()
+    assert kept["small"] == 80 and kept["tiny"] == 3
+    assert len(pos) == 1000
+    assert kept["big"] > kept["mid"] >= 100  # proportional, floor of head_min
+    assert np.array_equal(pos, np.sort(pos)) and len(set(pos.tolist())) == len(pos)
+    assert np.array_equal(fit_sample(y, cap=10_000), np.arange(len(y)))
+    # the small classes alone exceed the cap: all are kept anyway, heads keep head_min
+    pos = fit_sample(y, cap=150, head_min=100, seed=0)
+    kept = pd.Series(y[pos]).value_counts()
+    assert kept["small"] == 80 and kept["big"] == 100 and kept["mid"] == 100
+
+
+def test_bad_inputs_are_refused(yeast):
+    space, smote, _ = yeast
+    with pytest.raises(ParameterError, match="method"):
+        project(space, [smote], method="tsne")
+    with pytest.raises(ParameterError, match="cap"):
+        project(space, [smote], cap=10)
+    other = build_features(
+        pd.DataFrame({"a": ["1", "2", "3", "4", "5", "6"], "b": ["1", "2", "3", "4", "5", "7"]}),
+        pd.Series(["x", "x", "x", "y", "y", "y"], dtype=object),
+        FeatureConfig(numeric=("a", "b")),
+    )
+    with pytest.raises(ParameterError, match="another feature space"):
+        project(other, [smote], method="pca")
