@@ -62,7 +62,8 @@ class ParamSpec:
         """Return ``value`` as this parameter's type, or raise ParameterError naming the range."""
         where = f"{strategy}: " if strategy else ""
         bad = ParameterError(
-            f"{where}{self.name}={value!r} is not allowed; it must be {self.range_text()}.",
+            f"{where}{self.name}={value if isinstance(value, str) else repr(value)} is not allowed; "
+            f"it must be {self.range_text()}.",
             hint=self.help,
         )
         if self.kind == "bool":
