@@ -195,3 +195,37 @@ def build_report(
                  f"{_esc(r.input.name)} --output balanced.csv</code></p><pre>{_esc(r.to_json())}</pre>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def map_figure(projection: Any, result: Any, *, index: int = 0, max_points: int = 20_000) -> go.Figure:
+    """A plain map for the report: real rows (grey), removed rows (ghost crosses), synthetic rows.
+
+    Parameters
+    ----------
+    projection : core.projection.Projection
+    result : ResampleResult
+        The exported strategy's result (its removed rows are drawn as ghosts).
+    index : int
+        Position of ``result`` among the results given to ``project``.
+    max_points : int
+        Real points drawn at most (an even subsample beyond that).
+    """
+    xy = np.asarray(projection.xy)
+    step = max(1, int(np.ceil(len(xy) / max_points)))
+    fig = go.Figure()
+    fig.add_scattergl(x=xy[::step, 0], y=xy[::step, 1], mode="markers", name="real rows",
+                      marker=dict(size=4, color="#adb5bd", opacity=0.6), hoverinfo="skip")
+    removed = np.asarray(result.removed_rows)
+    if len(removed):
+        rxy = projection.xy_of(removed)
+        fig.add_scattergl(x=rxy[:, 0], y=rxy[:, 1], mode="markers", name="removed rows",
+                          marker=dict(size=6, color="#e03131", symbol="x", opacity=0.5), hoverinfo="skip")
+    syn = np.asarray(projection.synthetic_xy[index]) if len(projection.synthetic_xy) > index else np.zeros((0, 2))
+    if len(syn):
+        fig.add_scattergl(x=syn[:, 0], y=syn[:, 1], mode="markers", name="synthetic rows",
+                          marker=dict(size=5, color="#3b5bdb", opacity=0.7), hoverinfo="skip")
+    note = projection.sample_note() if hasattr(projection, "sample_note") else ""
+    fig.update_layout(template=TEMPLATE, font=FONT, height=560, margin=dict(l=10, r=10, t=50, b=10),
+                      title=dict(text=_esc(note), font=dict(size=12)), xaxis=dict(showticklabels=False),
+                      yaxis=dict(showticklabels=False), legend=dict(orientation="h", y=-0.05))
+    return fig

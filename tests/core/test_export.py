@@ -310,3 +310,21 @@ def test_apply_warns_on_another_input_and_refuses_missing_columns():
     assert any("fingerprint" in w for w in apply_recipe(other, recipe).warnings)
     with pytest.raises(RecipeError, match="lacks column"):
         apply_recipe(frame.drop(columns=["mcg"]), recipe)
+
+
+def test_report_map_from_a_projection():
+    from core.projection import project
+    from core.report import build_report, map_figure
+
+    table = load_table(DATA + "ecoli.csv")
+    applied = apply_recipe(table, recipe_for(table, "class", strategy="smote_tomek", params={"k_neighbors": 3},
+                                             small="lower_k"))
+    proj = project(applied.space, [applied.result], method="pca", seed=0)
+    fig = map_figure(proj, applied.result)
+    names = [t.name for t in fig.data]
+    assert names[0] == "real rows" and "synthetic rows" in names
+    syn = next(t for t in fig.data if t.name == "synthetic rows")
+    assert len(syn.x) == applied.result.n_synthetic
+    if applied.result.n_removed:
+        assert len(next(t for t in fig.data if t.name == "removed rows").x) == applied.result.n_removed
+    assert "<h2>Map</h2>" in build_report(applied, map_figure=fig)
