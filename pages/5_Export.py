@@ -142,7 +142,7 @@ def _extras(key: tuple, recipe_key: str, sections: tuple, _applied: Applied) -> 
 
             r = _applied.recipe
             extras["evaluation_table"] = evaluate(_applied.space, [{"name": r.strategy, "params": r.params}],
-                                                  seed=r.seed)
+                                                  seed=r.seed, target=r.target_spec(), small_classes=r.small_classes)
         except Exception as exc:
             skipped.append(f"evaluation ({type(exc).__name__}: {str(exc)[:120]})")
     return extras, tuple(skipped)

@@ -75,3 +75,14 @@ def test_export_page_builds_the_bundle_of_the_chosen_strategy(downloads):
     at.radio(key="choice_export_format").set_value("parquet").run()
     assert at.toggle(key="choice_export_neutralize").disabled
     assert any("Parquet is never altered" in c.value for c in at.caption)
+
+
+def test_report_takes_the_audit_when_asked(downloads):
+    at = open_app()
+    at.session_state["run_config"] = {**RUN, "strategies": [{"name": "smote", "params": {"k_neighbors": 3}}]}
+    goto(at, "5_Export")
+    assert "audit" in at.multiselect(key="choice_export_sections").options
+    at.multiselect(key="choice_export_sections").set_value(["audit"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    html = zipfile.ZipFile(io.BytesIO(downloads[-1][0])).read("report.html").decode()
+    assert "Audit of synthetic rows" in html and "Not in this report: map, evaluation" in html
