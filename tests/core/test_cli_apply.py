@@ -111,3 +111,16 @@ def test_recipe_command_writes_a_recipe_that_apply_reads(tmp_path):
     done = cli("recipe", str(DATA / "ecoli.csv"), "--label", "class", "--strategy", "smote", "--param", "k_neighbors=0",
                "--out", str(tmp_path / "x.json"))
     assert done.returncode == 2 and "k_neighbors" in done.stderr and not (tmp_path / "x.json").exists()
+
+
+def test_resample_recipe_out_replays_to_the_same_table(tmp_path):
+    rs, recipe = tmp_path / "rs.csv", tmp_path / "r.json"
+    done = cli("resample", str(DATA / "ecoli.csv"), "--label", "class", "--strategy", "smote", "--param", "k_neighbors=2",
+               "--target", "floor:20", "--small-classes", "random_over", "--text-dim", "8", "--output", str(rs),
+               "--recipe-out", str(recipe))
+    assert done.returncode == 0, done.stderr
+    assert read_recipe(recipe.read_bytes()).params["k_neighbors"] == 2
+    done = cli("apply", "--recipe", str(recipe), "--input", str(DATA / "ecoli.csv"), "--output", str(tmp_path / "ap.csv"))
+    assert done.returncode == 0, done.stderr
+    read = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)  # noqa: E731
+    pd.testing.assert_frame_equal(read(rs), read(tmp_path / "ap.csv"))
