@@ -29,7 +29,8 @@ if profile.n_classes < 2:
 st.caption(f"{profile.n_labelled:,} labelled rows in {profile.n_classes} classes of **{choice.describe()}**. "
            "Pick strategies, tune them, set the target, and run them side by side.")
 
-DEFAULT = ["none", "random_over", "smote", "random_under", "tomek_links", "balanced_weights"]
+# Defaults that suit long tails: a hybrid target (cap the head, lift the tail), one of each family.
+DEFAULT = ["none", "random_over", "smote", "random_under", "isolation_forest+smote", "balanced_weights"]
 SMALL_LABELS = {
     "error": "Stop and tell me (no change)",
     "lower_k": "Lower k for those classes",
@@ -39,7 +40,7 @@ SMALL_LABELS = {
 }
 
 # ------------------------------------------------------------------ choose
-st.session_state.setdefault("choice_pipelines", [])
+st.session_state.setdefault("choice_pipelines", ["isolation_forest+smote"])
 options = list(REGISTRY) + [p for p in st.session_state["choice_pipelines"] if p not in REGISTRY]
 st.session_state.setdefault("choice_strategies", DEFAULT)
 st.multiselect("Strategies to compare", options, key="choice_strategies", format_func=option_label,
@@ -77,9 +78,9 @@ if not chosen:
 # ------------------------------------------------------------------ target
 st.subheader("Target rows per class")
 largest = max(profile.counts.values())
-st.session_state.setdefault("choice_target_kind", "floor")
+st.session_state.setdefault("choice_target_kind", "hybrid")
 st.session_state.setdefault("choice_floor", int(min(100, largest)))
-st.session_state.setdefault("choice_cap", int(max(min(largest, 500), 1)))
+st.session_state.setdefault("choice_cap", int(min(largest, max(500, 5 * st.session_state["choice_floor"]))))
 kinds = {"floor": "Tail floor", "hybrid": "Hybrid (cap head, lift tail)", "cap": "Head cap",
          "balanced": "Fully balanced", "auto": "imbalanced-learn default", "table": "Per-class table"}
 t1, t2, t3 = st.columns([3, 1, 1])

@@ -24,6 +24,7 @@ def test_runs_side_by_side_and_one_failure_does_not_stop_the_others(app):
     at = goto(at, "2_Strategies")
     at.multiselect(key="choice_strategies").set_value(["none", "random_over", "smote", "random_under", "tomek_links",
                                                        "balanced_weights"]).run()
+    at.radio(key="choice_target_kind").set_value("floor").run()
     at.number_input(key="choice_floor").set_value(30).run()
     at.button(key="run").click().run()
     assert not at.exception
@@ -45,6 +46,7 @@ def test_small_class_choice_lets_smote_run(app):
     at = upload(app, "shop.csv", catalog_csv())
     at = goto(at, "2_Strategies")
     at.multiselect(key="choice_strategies").set_value(["smote"]).run()
+    at.radio(key="choice_target_kind").set_value("floor").run()
     at.number_input(key="choice_floor").set_value(30).run()
     at.radio(key="choice_small_classes").set_value("random_over").run()
     at.button(key="run").click().run()
@@ -62,3 +64,12 @@ def test_parameter_forms_come_from_the_registry(app):
     assert "p::smote::smote::k_neighbors" in keys
     assert "p::centroid_distance::centroid_distance::threshold" in keys
     assert "p::centroid_distance::centroid_distance::min_class_rows" in keys
+
+
+def test_defaults_suit_long_tails(app):
+    at = goto(app, "2_Strategies")
+    assert at.session_state["choice_target_kind"] == "hybrid"
+    assert at.session_state["choice_floor"] == 100
+    assert at.session_state["choice_cap"] == 500
+    assert len(at.session_state["choice_strategies"]) == 6
+    assert "isolation_forest+smote" in at.session_state["choice_strategies"]
