@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from ui import warmup  # noqa: F401  (sets NUMBA_CACHE_DIR before anything imports numba)
 from core import io as cio
 from core.errors import SkewlabError
 from core.schema import describe_columns, detect_separator, label_values, path_depth, suggest_label
@@ -40,6 +41,7 @@ CACHE_ENTRIES = 8  # tables kept in memory across sessions (content-keyed)
 def setup(title: str) -> None:
     """Page config, sidebar navigation, and keeping choices alive across pages."""
     st.set_page_config(page_title=f"{title} · Skewlab", page_icon=":material/balance:", layout="wide")
+    warmup.start()
     for key in [k for k in st.session_state if k in PERSISTENT or str(k).startswith(PERSISTENT_PREFIXES)]:
         st.session_state[key] = st.session_state[key]
     with st.sidebar:
