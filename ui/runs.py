@@ -21,10 +21,10 @@ import streamlit as st
 from core.errors import SkewlabError
 from core.features import FeatureConfig, FeatureSpace, build_features
 from core.resample import ResampleResult, resample
+from ui import cache
 from ui import common as ui
 from ui.forms import strategy_label
 
-RESULT_CACHE_ENTRIES = 48
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,10 @@ def roles_key() -> tuple:
     return tuple(sorted(st.session_state["roles"].items()))
 
 
-@st.cache_resource(max_entries=6, show_spinner=False)
-def _features(key: tuple, column: str, level, separator, roles: tuple, text_dim: int, _frame, _labels) -> FeatureSpace:
+def _features(key: tuple, column: str, level, separator, roles: tuple, text_dim: int, frame, labels) -> FeatureSpace:
     config = FeatureConfig.from_roles(dict(roles), text_dim=text_dim)
-    return build_features(_frame, _labels, config)
+    return cache.heavy_cache().get(("features", key, column, level, separator, roles, text_dim),
+                                   lambda: build_features(frame, labels, config))
 
 
 def feature_space(table, choice, *, text_dim: int | None = None) -> FeatureSpace:
@@ -56,11 +56,12 @@ def feature_space(table, choice, *, text_dim: int | None = None) -> FeatureSpace
                      table.frame, labels)
 
 
-@st.cache_resource(max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def _resample(space_key: tuple, name: str, params_json: str, target: str, small_classes: str, seed: int,
-              _space: FeatureSpace, _progress: Callable | None = None) -> ResampleResult:
-    return resample(_space, name, params=json.loads(params_json), target=target, small_classes=small_classes,
-                    seed=seed, progress=_progress)
+              space: FeatureSpace, progress: Callable | None = None) -> ResampleResult:
+    key = ("resample", space_key, name, params_json, target, small_classes, seed)
+    return cache.results_cache().get(key, lambda: resample(
+        space, name, params=json.loads(params_json), target=target, small_classes=small_classes, seed=seed,
+        progress=progress))
 
 
 def space_key(table, choice, text_dim: int) -> tuple:
@@ -86,23 +87,27 @@ def run_config() -> dict | None:
 
 
 def current_runs(table, choice, *, progress_ui: bool = True) -> list[RunOutcome]:
-    """Results of the last run configuration (cached; recomputed with progress if evicted)."""
+    """Results of the last run configuration: from the cache when there, else computed with a
+    progress bar (which appears only when something is computed)."""
     cfg = run_config()
     if not cfg:
         return []
     space = feature_space(table, choice, text_dim=cfg.get("text_dim", 64))
     out = []
-    bar = st.progress(0.0, text="Fetching results…") if progress_ui else None
+    holder: dict = {}
     n = len(cfg["strategies"])
     for i, item in enumerate(cfg["strategies"]):
         def progress(f: float, msg: str, i=i, label=strategy_label(item["name"])) -> None:
-            if bar is not None:
-                bar.progress(min((i + f) / n, 1.0), text=f"{label}: {msg}")
+            if not progress_ui:
+                return
+            if "bar" not in holder:
+                holder["bar"] = st.progress(0.0)
+            holder["bar"].progress(min((i + f) / n, 1.0), text=f"{label} ({i + 1} of {n}): {msg}")
         out.append(run_one(table, choice, space, item["name"], item["params"], target=cfg["target"],
                            small_classes=cfg["small_classes"], seed=cfg["seed"], text_dim=cfg.get("text_dim", 64),
                            progress=progress))
-    if bar is not None:
-        bar.empty()
+    if "bar" in holder:
+        holder["bar"].empty()
     return out
 
 

@@ -35,6 +35,8 @@ def _warm(state: dict) -> None:
 @st.cache_resource(show_spinner=False)
 def start() -> dict:
     """Start the warm-up once per server process; returns its live status dict."""
+    if os.environ.get("SKEWLAB_WARMUP", "1") == "0":  # AppTests: no background compiler competing for the cores
+        return {"status": "off", "seconds": None}
     state = {"status": "running", "seconds": None}
     threading.Thread(target=_warm, args=(state,), name="skewlab-umap-warmup", daemon=True).start()
     return state

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
+os.environ["SKEWLAB_WARMUP"] = "0"  # the background UMAP warm-up is for servers, not for AppTests
 
 
 def open_app() -> AppTest:
