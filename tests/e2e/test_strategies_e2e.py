@@ -42,11 +42,20 @@ def write_catalog(path) -> int:
     return len(rows)
 
 
-def grid_records(frame: Locator) -> list[dict[str, str]]:
+def grid_cell(frame: Locator, text: str) -> Locator:
+    """The cells of an ``st.dataframe`` whose text is exactly ``text`` (for ``expect``)."""
+    return frame.locator('table[role="grid"] td[role="gridcell"]').filter(
+        has_text=re.compile("^" + re.escape(text) + "$"))
+
+
+def grid_records(frame: Locator, *, showing: str | None = None) -> list[dict[str, str]]:
     """Cells of an ``st.dataframe`` as text, read from the accessible table the glide grid keeps next to its
-    canvas (only rendered rows are in it: fine for small tables)."""
+    canvas (only rendered rows are in it: fine for small tables). That table follows new data a moment after
+    the script run ends: pass ``showing``, a cell text the new data has, to wait for it first."""
     grid = frame.locator('table[role="grid"]')
     expect(grid.locator('td[role="gridcell"]').first).to_be_attached()
+    if showing is not None:
+        expect(grid_cell(frame, showing).first).to_be_attached()
     header = [t.strip() for t in grid.locator('th[role="columnheader"]').all_text_contents()]
     rows = grid.locator('tbody tr[role="row"]')
     out = []
@@ -116,7 +125,7 @@ def test_three_strategies_on_an_upload(page, server_url, tmp_path):
         has_text="SMOTE: 1 class is too small: 'Kites' has 3 rows; SMOTE with k_neighbors=5 needs at least 6.")
     expect(failure).to_have_count(1)
     expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(2)  # the message + its detail expander
-    first = {r["strategy"]: (r["rows"], r["added"]) for r in grid_records(results_table(page))}
+    first = {r["strategy"]: (r["rows"], r["added"]) for r in grid_records(results_table(page), showing="Random under-sampling")}
     assert first == {"before": ("200", "0"), "Random over-sampling": (str(n + lifted), str(lifted)),
                      "Random under-sampling": (str(n), "0")}, first
 
@@ -132,7 +141,7 @@ def test_three_strategies_on_an_upload(page, server_url, tmp_path):
 
     table = results_table(page)
     expect(table).to_have_count(1)
-    records = {r["strategy"]: r for r in grid_records(table)}
+    records = {r["strategy"]: r for r in grid_records(table, showing="SMOTE")}
     assert list(records) == ["before", "Random over-sampling", "SMOTE", "Random under-sampling"], records
     got = {s: (r["rows"], r["added"], r["removed"]) for s, r in records.items()}
     assert got == {
