@@ -103,6 +103,10 @@ class Audit:
         """Synthetic rows flagged by the overlap or near-copy check (mask aligned with ``synthetic_index``)."""
         return self.overlap | self.near_copy
 
+    def table(self) -> pd.DataFrame:
+        """The per-class table (what the export report shows)."""
+        return self.per_class
+
     def summary(self) -> dict:
         """One row of :func:`summary_table`."""
         before = self.per_class["rows_before"]

@@ -1,9 +1,153 @@
-"""Step -- Map (being built)."""
+"""Step 4 -- Map: where every strategy's synthetic and removed rows land, on one shared map."""
 
 import streamlit as st
 
+from core import audit as caudit
+from core.charts_map import Panel, map_figure
+from core.errors import SkewlabError
 from ui import common as ui
+from ui import map_view, runs
 
 ui.setup("Map")
 st.title("Map")
-st.info("This step is being built.")
+loaded = ui.require_catalog()
+if loaded is None:
+    st.stop()
+table, choice = loaded
+outcomes = runs.require_runs(table, choice)
+if outcomes is None:
+    st.stop()
+cfg = runs.run_config()
+for o in outcomes:
+    if o.error:
+        st.warning(f"{o.label} is not on the map: {o.error}", icon=":material/warning:")
+ok = [o for o in outcomes if o.result is not None]
+if not ok:
+    st.error("No strategy of the run has a result to draw. Change the run on the Strategies page.")
+    st.page_link("pages/2_Strategies.py", label="Back to Strategies", icon=":material/arrow_back:")
+    st.stop()
+
+space = runs.feature_space(table, choice, text_dim=cfg.get("text_dim", 64))
+head_min, tail_max, _ = ui.thresholds()
+key = map_view.run_key(table, choice, cfg, ok)
+st.caption(
+    f"**{len(ok)}** strategies on one map of **{choice.describe()}** in **{table.name}**: fitted once on real rows, "
+    "synthetic rows placed with transform, so the panels share coordinates."
+)
+
+counts = space.class_counts()
+by_size = sorted(counts, key=lambda c: (-counts[c], c))
+c1, c2, c3, c4, c5 = st.columns([1.1, 1.1, 2.2, 1.2, 1.3], vertical_alignment="bottom")
+st.session_state.setdefault("choice_map_method", "UMAP")
+st.session_state.setdefault("choice_map_cap", 20_000)
+st.session_state.setdefault("choice_map_highlight", "(none)")
+if st.session_state["choice_map_highlight"] not in counts:
+    st.session_state["choice_map_highlight"] = "(none)"
+method = c1.radio("Method", ["UMAP", "PCA"], key="choice_map_method", horizontal=True,
+                  help="UMAP keeps neighbourhoods; PCA is a fast linear view.")
+cap = c2.number_input("Fit on at most … real rows", min_value=1_000, max_value=1_000_000, step=5_000,
+                      key="choice_map_cap", help="Medium and tail classes are always kept whole; head classes are sampled.")
+highlight = c3.selectbox("Highlight a class", ["(none)"] + by_size, key="choice_map_highlight",
+                         format_func=lambda c: c if c == "(none)" else f"{c} ({counts[c]:,} rows)")
+segments = c4.toggle("Seed → synthetic lines", key="choice_map_segments", disabled=highlight == "(none)",
+                     help="For the highlighted class, a line from each synthetic row to its seed row.")
+show_flagged = c5.toggle("Mark flagged rows", key="choice_map_flagged",
+                         help="Ring the synthetic rows the audit below flags (overlap or near copy).")
+
+holder: dict = {}
+
+
+def _progress(fraction: float, message: str) -> None:
+    """A bar that appears only when the map is computed (UMAP has no progress of its own: stages)."""
+    if "bar" not in holder:
+        holder["bar"] = st.progress(0.0)
+    holder["bar"].progress(fraction, text=f"Map: {message}")
+
+
+try:
+    proj = map_view.projection(key, space, ok, method=method.lower(), cap=int(cap), seed=int(cfg.get("seed", 0)),
+                               head_min=head_min, progress=_progress)
+    if "bar" in holder:
+        _progress(1.0, "auditing synthetic rows")
+    audits = map_view.audits(key, space, ok, head_min=head_min, tail_max=tail_max)
+except SkewlabError as exc:
+    ui.show_error(exc)
+    st.stop()
+finally:
+    if "bar" in holder:
+        holder["bar"].empty()
+
+draw_real = None
+note = proj.sample_note()
+if proj.is_sample:
+    draw_all = st.toggle(f"Draw all {proj.n_real:,} real rows", key="choice_map_draw_all",
+                         help="By default the panels draw the real rows the map was fitted on, and every removed row.")
+    draw_real = None if draw_all else proj.sampled
+    note += (" The panels draw every real row." if draw_all
+             else f" The panels draw the {proj.n_fit:,} fitted real rows, all synthetic rows and all removed rows.")
+st.info(note, icon=":material/info:")
+for n in proj.notes:
+    st.caption(n)
+
+title_col, numeric_cols = map_view.hover_columns(table.frame, st.session_state.get("roles", {}))
+real_hover = map_view.real_hover(key, table.frame, space, title_col, numeric_cols)
+panels = []
+for i, o in enumerate(ok):
+    r = o.result
+    panels.append(Panel(
+        title=f"{o.label} · +{r.n_synthetic:,} synthetic · −{r.n_removed:,} removed",
+        result=r,
+        synthetic_xy=proj.synthetic_xy[i],
+        synthetic_hover=map_view.synthetic_hover(key, o, table.frame, space, title_col, numeric_cols),
+        flagged=audits[i].flagged() if show_flagged else None,
+    ))
+fig = map_figure(proj, space.y, panels, real_hover=real_hover, draw_real=draw_real,
+                 highlight=None if highlight == "(none)" else highlight, segments=bool(segments))
+st.plotly_chart(fig, width="stretch", key="map_chart")
+st.caption(
+    f"{proj.method.upper()} map in {proj.runtime_s:,.1f} s. Dots: real rows; diamonds: synthetic rows; faint x: rows "
+    "the strategy removed, at their real position. The 10 largest classes have their own colour."
+)
+
+st.subheader("Audit of synthetic and removed rows")
+st.caption(
+    f"In the feature space. Overlap: a synthetic row whose {audits[0].k} nearest real rows are mostly of other "
+    "classes. Near copy: closer to a real row than 1% of the median nearest-neighbour distance between real rows. "
+    "Impossible values: on the raw interpolated rows before repair (negative where the column never is, fractions "
+    "in whole-number columns, outside the class's observed range). Worst first."
+)
+summary = caudit.summary_table(audits, [o.label for o in ok])
+pct = st.column_config.NumberColumn(format="percent")
+st.dataframe(summary, width="stretch", hide_index=True, column_config={
+    "overlap": pct, "near copies": pct, "impossible values": pct, "tail rows lost": pct, "worst issue": pct,
+    "worst drift": st.column_config.NumberColumn(format="%.2f", help="Largest KS (numeric) or total variation "
+                                                 "(categorical) distance between a class's real and synthetic rows."),
+})
+
+labels = [o.label for o in ok]
+pick = st.selectbox("Details of", labels, key="choice_map_audit_strategy")
+a = audits[labels.index(pick)]
+t1, t2, t3, t4 = st.tabs(["Per class", "Impossible values", "Drift", "Rows lost"])
+with t1:
+    st.dataframe(a.per_class, width="stretch", hide_index=True)
+with t2:
+    if len(a.impossible_values):
+        st.dataframe(a.impossible_values, width="stretch", hide_index=True)
+    else:
+        st.caption("No impossible values among the synthetic rows." if a.n_synthetic else "No synthetic rows.")
+with t3:
+    if len(a.drift):
+        st.dataframe(a.drift, width="stretch", hide_index=True,
+                     column_config={"value": st.column_config.NumberColumn(format="%.3f")})
+    else:
+        st.caption("No synthetic rows to compare." if not a.n_synthetic else "No numeric or categorical columns.")
+with t4:
+    if len(a.removed_by_class):
+        if a.tail_rows_removed:
+            st.warning(f"{a.tail_rows_removed:,} rows removed from tail classes (fewer than {tail_max} rows).",
+                       icon=":material/warning:")
+        st.dataframe(a.removed_by_class, width="stretch", hide_index=True,
+                     column_config={"share_removed": pct})
+    else:
+        st.caption("No rows removed.")
+st.page_link("pages/4_Evaluate.py", label="Next: evaluate classifiers", icon=":material/arrow_forward:")

@@ -1,0 +1,99 @@
+"""Map page on the built-in sample: one panel per strategy, the sample note, the audit table."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pandas as pd
+
+from core.io import SAMPLE_LABEL, SAMPLE_PATH
+from tests.pages.conftest import goto, upload
+
+RUN = {
+    "strategies": [
+        {"name": "smote", "params": {}},
+        {"name": "random_under", "params": {}},
+        {"name": "isolation_forest", "params": {}},
+    ],
+    "target": "hybrid:400:50",
+    "small_classes": "random_over",
+    "seed": 0,
+    "text_dim": 8,
+}
+LABELS = ("SMOTE", "Random under-sampling", "Isolation Forest outliers")
+
+
+def _values(v) -> np.ndarray:
+    """Plotly 7 writes numeric arrays as {"dtype", "bdata"} (base64)."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v)
+
+
+def _map_spec(at) -> dict:
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 1
+    return charts[0]
+
+
+def _open_map(app, **choices):
+    app.session_state["run_config"] = RUN
+    for k, v in choices.items():
+        app.session_state[k] = v
+    return goto(app, "3_Map")
+
+
+def test_map_with_pca_on_a_sample_of_the_catalog(app):
+    at = _open_map(app, choice_map_method="PCA", choice_map_cap=2_000)
+    assert not at.exception
+    spec = _map_spec(at)
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    for label in LABELS:
+        assert any(t.startswith(label) for t in titles), (label, titles)
+    assert any("synthetic" in t and "removed" in t for t in titles)
+    notes = [i.value for i in at.info]
+    assert any(n.startswith("PCA fitted on") and "of 9,310 real rows: all medium and tail rows, head classes sampled" in n
+               for n in notes), notes
+    # every point trace is WebGL, and removed rows show as x ghosts
+    traces = spec["data"]
+    assert all(t["type"] == "scattergl" for t in traces)
+    assert any(t.get("marker", {}).get("symbol") == "x" and len(_values(t["x"])) > 0 for t in traces)
+    assert any(t.get("marker", {}).get("symbol") == "diamond" and len(_values(t["x"])) > 0 for t in traces)
+    # the audit table has one row per strategy
+    frames = [d.value for d in at.dataframe]
+    summary = next(f for f in frames if "worst issue" in f.columns)
+    assert sorted(summary["strategy"]) == sorted(LABELS)
+    # highlighting a class SMOTE lifted, with seed lines: segments appear
+    assert at.selectbox(key="choice_map_audit_strategy").value == "SMOTE"
+    per_class = next(f for f in frames if "near_copies" in f.columns)
+    lifted = per_class.sort_values("synthetic", ascending=False)["class"].iloc[0]
+    at.selectbox(key="choice_map_highlight").set_value(lifted).run()
+    at.toggle(key="choice_map_segments").set_value(True).run()
+    assert not at.exception
+    traces = _map_spec(at)["data"]
+    lines = [t for t in traces if t.get("mode") == "lines" and t["name"] == "seed → synthetic"]
+    assert lines and len(_values(lines[0]["x"])) == 3 * int(per_class.set_index("class").loc[lifted, "synthetic"])
+
+
+def test_map_with_umap_on_every_row_of_a_small_upload(app):
+    # UMAP on a 1,200-row slice of the sample keeps the test fast; the map fits on every row
+    frame = pd.read_csv(SAMPLE_PATH, dtype=str, keep_default_na=False).iloc[:1200]
+    frame.loc[0, "product_name"] = "<b>bold</b> & <script>alert(1)</script>"
+    frame.loc[0, SAMPLE_LABEL] = "Hobbies > Trains"
+    at = upload(app, "slice.csv", frame.to_csv(index=False).encode())
+    labelled = int((frame[SAMPLE_LABEL].str.strip() != "").sum())
+    at = _open_map(at, choice_map_method="UMAP", choice_map_cap=20_000)
+    spec = _map_spec(at)
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert [t.split(" · ")[0] for t in titles] == list(LABELS)
+    assert any(i.value.startswith(f"UMAP fitted on all {labelled:,} real rows") for i in at.info), [i.value for i in at.info]
+    # hover text of real rows: the product title first, HTML-escaped, then class and row id
+    hovers = [h for t in spec["data"] if t.get("marker", {}).get("symbol") == "circle" and t.get("hovertext")
+              for h in t["hovertext"]]
+    assert all("class: " in h and "real row " in h for h in hovers)
+    row0 = next(h for h in hovers if h.endswith("real row 0"))
+    assert row0.startswith("<b>&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;</b>")
+    assert "<script>" not in json.dumps(spec)
+    assert np.isfinite(_values(spec["data"][0]["x"])).all()

@@ -1,0 +1,84 @@
+"""Cached core calls of the Map page: the projection, the audits and the hover texts.
+
+Everything is keyed by content (the catalog, label, roles, text_dim and the run configuration),
+so changing the highlighted class or a display toggle reruns the page without refitting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.audit import Audit, audit
+from core.charts_map import real_hover_text, synthetic_hover_text
+from core.features import FeatureSpace
+from core.projection import Projection, project
+from ui import cache, runs
+from ui.runs import RunOutcome
+
+
+def outcome_key(o: RunOutcome) -> tuple:
+    """Content key of one strategy of the run."""
+    return (o.name, json.dumps(o.params, sort_keys=True, default=str))
+
+
+def run_key(table, choice, cfg: dict, outcomes: Sequence[RunOutcome]) -> tuple:
+    """Content key of the run: the feature space, the strategies that have a result, target, seed."""
+    text_dim = int(cfg.get("text_dim", 64))
+    return (runs.space_key(table, choice, text_dim), tuple(outcome_key(o) for o in outcomes),
+            str(cfg.get("target")), str(cfg.get("small_classes")), int(cfg.get("seed", 0)))
+
+
+def projection(key: tuple, space: FeatureSpace, outcomes: Sequence[RunOutcome], *, method: str, cap: int, seed: int,
+               head_min: int, progress: Callable | None = None) -> Projection:
+    """The shared map of the run (computed once per run, method, cap, seed and head bound).
+
+    ``progress`` is called only when the map is computed (the cache is ``ui.cache``, which runs
+    the work outside any ``st.cache_*`` function, so a progress bar does not break replays).
+    """
+    return cache.heavy_cache().get(
+        ("map", key, method, int(cap), int(seed), int(head_min)),
+        lambda: project(space, [o.result for o in outcomes], method=method, cap=int(cap), seed=int(seed),
+                        head_min=int(head_min), progress=progress),
+    )
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _audit(key: tuple, strategy_key: tuple, head_min: int, tail_max: int, _space: FeatureSpace, _result) -> Audit:
+    return audit(_space, _result, head_min=head_min, tail_max=tail_max)
+
+
+def audits(key: tuple, space: FeatureSpace, outcomes: Sequence[RunOutcome], *, head_min: int, tail_max: int) -> list[Audit]:
+    return [_audit(key[0], (outcome_key(o),) + key[2:], int(head_min), int(tail_max), space, o.result) for o in outcomes]
+
+
+def hover_columns(frame: pd.DataFrame, roles: dict) -> tuple[str | None, tuple[str, ...]]:
+    """First text column (the product title) and up to three numeric columns, in table order."""
+    text = [str(c) for c in frame.columns if roles.get(str(c)) == "text"]
+    numeric = tuple(str(c) for c in frame.columns if roles.get(str(c)) == "numeric")[:3]
+    return (text[0] if text else None), numeric
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _real_hover(space_key: tuple, title: str | None, numeric: tuple, _frame: pd.DataFrame,
+                _space: FeatureSpace) -> np.ndarray:
+    return real_hover_text(_frame, _space.rows, _space.y, title=title, numeric=numeric)
+
+
+def real_hover(key: tuple, frame: pd.DataFrame, space: FeatureSpace, title: str | None, numeric: tuple) -> np.ndarray:
+    return _real_hover(key[0], title, numeric, frame, space)
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _synthetic_hover(key: tuple, title: str | None, numeric: tuple, _space: FeatureSpace, _result,
+                     _frame: pd.DataFrame) -> np.ndarray:
+    return synthetic_hover_text(_space, _result, _frame, title=title, numeric=numeric)
+
+
+def synthetic_hover(key: tuple, o: RunOutcome, frame: pd.DataFrame, space: FeatureSpace, title: str | None,
+                    numeric: tuple) -> np.ndarray:
+    return _synthetic_hover((key[0], outcome_key(o)) + key[2:], title, numeric, space, o.result, frame)
