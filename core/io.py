@@ -79,7 +79,8 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _human(n: float) -> str:
+def human_bytes(n: float) -> str:
+    """A size for people: 1.6 MB."""
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
@@ -328,7 +329,7 @@ def load_table(
     n_bytes = len(data)
     if max_bytes is not None and n_bytes > max_bytes:
         raise LoadError(
-            f"{name} is {_human(n_bytes)}; the upload limit is {_human(max_bytes)}.",
+            f"{name} is {human_bytes(n_bytes)}; the upload limit is {human_bytes(max_bytes)}.",
             hint="Upload a compressed (.csv.gz / .zip) or Parquet copy, or raise server.maxUploadSize in .streamlit/config.toml.",
         )
     if n_bytes == 0:

@@ -224,9 +224,4 @@ def require_catalog() -> tuple[cio.LoadedTable, LabelChoice] | None:
     return table, label_choice(table)
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:,.1f} GB"
+human_bytes = cio.human_bytes
