@@ -172,13 +172,11 @@ def fit_sample(y: np.ndarray, *, cap: int, head_min: int = HEAD_MIN, seed: int =
 class _Reducer:
     """Optional PCA to ``PRE_PCA_DIM`` dims, then the 2-D method; fitted on the sample only."""
 
-    def __init__(self, method: str, seed: int, n_fit: int, dim: int) -> None:
+    def __init__(self, method: str, seed: int) -> None:
         self.method = method
         self.seed = seed
         self.pre = None
         self.model = None
-        self.n_fit = n_fit
-        self.dim = dim
 
     def fit(self, X: np.ndarray, report: Callable[[float, str], None]) -> np.ndarray:
         from sklearn.decomposition import PCA
@@ -297,7 +295,7 @@ def project(
     timings["sample"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    reducer = _Reducer(method, seed, len(pos), space.X.shape[1])
+    reducer = _Reducer(method, seed)
     xy = np.zeros((space.n_rows, 2), dtype=np.float64)
     xy[pos] = reducer.fit(space.X[pos], report)
     timings["fit"] = time.perf_counter() - t
