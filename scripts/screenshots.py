@@ -30,12 +30,37 @@ def main() -> int:
         page.goto(url)
         wait_idle(page)
         for name in args.pages.split(","):
-            page.goto(f"{url}/{name}")
+            # navigate inside the app (a full page load would start a new session and lose the run)
+            page.set_viewport_size({"width": args.width, "height": 1000})
+            page.locator('[data-testid="stSidebarNav"] a, [data-testid="stPageLink"] a').filter(
+                has_text=name).first.click()
+            page.wait_for_url(f"**/{name}", timeout=60_000)
             wait_idle(page, timeout=300_000)
+            if name == "Strategies":
+                run_strategies(page)
+            elif name in ("Map", "Evaluate"):
+                press(page, {"Map": "Draw the map", "Evaluate": "Run the comparison"}[name])
             path = out / f"{name.lower()}.png"
             full_screenshot(page, path)
             print(path)
     return 0
+
+
+def press(page, label: str) -> None:
+    """Click a button if the page has one with this label (pages that compute on demand)."""
+    button = page.get_by_role("button", name=label)
+    if button.count():
+        button.first.click()
+        wait_idle(page, timeout=600_000)
+
+
+def run_strategies(page) -> None:
+    """The default strategies on the sample, small classes random over-sampled, as an analyst would."""
+    option = page.get_by_text("Random over-sample them instead")
+    if option.count():
+        option.first.click()
+        wait_idle(page)
+    press(page, "Run strategies")
 
 
 def full_screenshot(page, path: Path) -> None:
