@@ -25,7 +25,7 @@ from core.resample import SYNTHETIC, ResampleResult
 
 #: Colours of the largest classes, in size order; every other class is OTHER_COLOR.
 CLASS_COLORS = (
-    "#3b5bdb", "#f08c00", "#2f9e44", "#c2255c", "#7048e8", "#1098ad", "#e8590c", "#5c940d", "#ae3ec9", "#495057",
+    "#3b5bdb", "#f08c00", "#2f9e44", "#c2255c", "#7048e8", "#1098ad", "#e8590c", "#5c940d", "#ae3ec9", "#fab005",
 )
 OTHER_COLOR = "#adb5bd"
 OTHER_NAME = "other classes"
@@ -45,6 +45,8 @@ class Panel:
     ----------
     title : str
         Panel title (the strategy's display name).
+    subtitle : str
+        Smaller second line (counts).
     result : ResampleResult
     synthetic_xy : ndarray (m, 2)
         Coordinates of the result's synthetic rows (``Projection.synthetic_xy[i]``).
@@ -59,6 +61,7 @@ class Panel:
     synthetic_xy: np.ndarray
     synthetic_hover: Sequence[str] | None = None
     flagged: np.ndarray | None = None
+    subtitle: str = ""
 
 
 def _esc(value: object, width: int = 90) -> str:
@@ -206,12 +209,12 @@ def map_figure(
     group_of, color_of = class_groups(real_y, top=top, highlight=highlight)
     groups = list(color_of)
     group_real = np.array([group_of[c] for c in real_y], dtype=object)
-    axis_name = "UMAP" if projection.method == "umap" else "PC"
 
     n = max(len(panels), 1)
     cols = min(n, PANELS_PER_ROW)
     nrows = math.ceil(n / cols)
-    titles = [short(p.title, 60) for p in panels] or ["(no strategy)"]
+    titles = [short(p.title, 60) + (f"<br><sup>{short(p.subtitle, 80)}</sup>" if p.subtitle else "")
+              for p in panels] or ["(no strategy)"]
     fig = make_subplots(rows=nrows, cols=cols, shared_xaxes="all", shared_yaxes="all", subplot_titles=titles,
                         horizontal_spacing=0.02, vertical_spacing=0.08 if nrows > 1 else 0.0)
 
@@ -227,6 +230,15 @@ def map_figure(
         syn_y = res.y[res.origin == SYNTHETIC].astype(str)
         syn_group = np.array([group_of.get(cl, OTHER_NAME) for cl in syn_y], dtype=object)
         syn_hover = None if panel.synthetic_hover is None else np.asarray(panel.synthetic_hover, dtype=object)
+        # ghosts first, so real and synthetic rows are drawn over them
+        if removed.any():
+            fig.add_trace(go.Scattergl(
+                x=projection.xy[removed, 0], y=projection.xy[removed, 1], mode="markers", name="removed rows",
+                legendgroup="(removed)", showlegend=False,
+                marker=dict(size=5, color=GHOST_COLOR, opacity=0.18, symbol="x"),
+                hovertext=None if hover is None else np.char.add("<b>removed</b><br>", hover[removed].astype(str)),
+                hovertemplate="%{hovertext}<extra></extra>" if hover is not None else "removed<extra></extra>",
+            ), row=r, col=c)
         # the highlighted group goes last so it is drawn on top
         ordered = [g for g in groups if g != highlight] + ([highlight] if highlight in groups else [])
         for g in ordered:
@@ -250,14 +262,6 @@ def map_figure(
                     hovertext=None if syn_hover is None else syn_hover[s],
                     hovertemplate="%{hovertext}<extra></extra>" if syn_hover is not None else "synthetic<extra></extra>",
                 ), row=r, col=c)
-        if removed.any():
-            fig.add_trace(go.Scattergl(
-                x=projection.xy[removed, 0], y=projection.xy[removed, 1], mode="markers", name="removed rows",
-                legendgroup="(removed)", showlegend=False,
-                marker=dict(size=6, color=GHOST_COLOR, opacity=0.35, symbol="x"),
-                hovertext=None if hover is None else np.char.add("<b>removed</b><br>", hover[removed].astype(str)),
-                hovertemplate="%{hovertext}<extra></extra>" if hover is not None else "removed<extra></extra>",
-            ), row=r, col=c)
         if segments and highlight is not None and len(syn_xy):
             sel = np.flatnonzero((syn_y == highlight) & (res.seed_row[res.origin == SYNTHETIC] >= 0))[:MAX_SEGMENTS]
             if len(sel):
@@ -283,12 +287,12 @@ def map_figure(
                       row=1, col=1)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
-    fig.update_xaxes(title=f"{axis_name} 1", row=nrows, col=1)
-    fig.update_yaxes(title=f"{axis_name} 2", row=nrows, col=1)
+    fig.update_annotations(font=dict(size=14))
     fig.update_layout(
         template=TEMPLATE, font=FONT, height=panel_height * nrows + 120,
-        margin=dict(l=10, r=10, t=60, b=40), hovermode="closest",
-        legend=dict(orientation="h", yanchor="top", y=-0.04, x=0, itemsizing="constant"),
+        margin=dict(l=10, r=10, t=70, b=30), hovermode="closest",
+        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, itemsizing="constant",
+                    title=dict(text=("UMAP" if projection.method == "umap" else "PCA") + " map: ")),
         uirevision="map",
     )
     return fig

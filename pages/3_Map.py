@@ -95,7 +95,8 @@ panels = []
 for i, o in enumerate(ok):
     r = o.result
     panels.append(Panel(
-        title=f"{o.label} · +{r.n_synthetic:,} synthetic · −{r.n_removed:,} removed",
+        title=o.label,
+        subtitle=f"+{r.n_synthetic:,} synthetic · {r.n_removed:,} removed",
         result=r,
         synthetic_xy=proj.synthetic_xy[i],
         synthetic_hover=map_view.synthetic_hover(key, o, table.frame, space, title_col, numeric_cols),

@@ -87,7 +87,7 @@ def test_map_with_umap_on_every_row_of_a_small_upload(app):
     at = _open_map(at, choice_map_method="UMAP", choice_map_cap=20_000)
     spec = _map_spec(at)
     titles = [a["text"] for a in spec["layout"]["annotations"]]
-    assert [t.split(" · ")[0] for t in titles] == list(LABELS)
+    assert [t.split("<br>")[0] for t in titles] == list(LABELS)
     assert any(i.value.startswith(f"UMAP fitted on all {labelled:,} real rows") for i in at.info), [i.value for i in at.info]
     # hover text of real rows: the product title first, HTML-escaped, then class and row id
     hovers = [h for t in spec["data"] if t.get("marker", {}).get("symbol") == "circle" and t.get("hovertext")
