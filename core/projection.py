@@ -36,6 +36,9 @@ MIN_CAP = 100
 #: UMAP settings (fixed: the map must be reproducible from the run config).
 N_NEIGHBORS = 15
 MIN_DIST = 0.1
+#: Optimisation epochs. umap-learn uses 500 below 10,000 rows and 200 above; 200 everywhere keeps a
+#: 10k-row map as fast as a 20k-row one with no visible loss on these maps.
+N_EPOCHS = 200
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,6 +198,7 @@ class _Reducer:
         report(0.15, f"fitting UMAP on {len(X):,} real rows (no progress from UMAP itself; this is the long step)")
         self.model = umap.UMAP(
             n_neighbors=min(N_NEIGHBORS, len(X) - 1), min_dist=MIN_DIST, n_components=2, random_state=self.seed,
+            n_epochs=N_EPOCHS,
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*n_jobs.*overridden.*")
