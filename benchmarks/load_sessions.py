@@ -181,21 +181,34 @@ async def session(i: int, browser, url: str, folder: Path, sem: asyncio.Semaphor
             record["steps"][step] = time.perf_counter() - t
 
             # Settings (not timed): exactly three strategies, the small class random over-sampled.
+            step = "settings"
             box = page.locator('[data-testid="stMultiSelect"]').filter(
                 has=page.locator('input[aria-label="Strategies to compare"]'))
+            # After each change wait for the server's answer, not only for the tag the browser draws at once:
+            # a pick made before the previous rerun lands can hit a moved list (first entry: "Select all").
             await box.get_by_role("button", name="Clear all").click()
+            await expect(page.get_by_text("Pick at least one strategy.", exact=True)).to_be_visible()
             await wait_idle(page)
             field = box.locator('input[role="combobox"]')
-            for label in STRATEGIES:
+            for k, label in enumerate(STRATEGIES, start=1):
+                name = label.split(" · ")[0]
                 await field.click()
-                await field.fill(label.split(" · ")[0])
+                await field.fill(name)
                 await page.get_by_role("option", name=label, exact=True).click()
+                await expect(box.locator("[data-tag]")).to_have_count(k)
+                tune = page.locator('[data-testid="stExpander"] summary [data-testid="stMarkdownContainer"]').filter(
+                    has_text=re.compile(rf"^{re.escape(name)}( · .*)?$"))
+                await expect(tune).to_have_count(1)
                 await wait_idle(page)
             await page.keyboard.press("Escape")
             await expect(box.locator("[data-tag]")).to_have_count(3, timeout=STEP_TIMEOUT_MS)
             await page.locator('[data-testid="stRadioOption"]').filter(
                 has=page.get_by_text("Random over-sample them instead", exact=True)).click()
             await wait_idle(page)
+            await expect(page.get_by_role("radio", name="Random over-sample them instead")).to_be_checked()
+            tags = [" ".join(t.split()) for t in await box.locator("[data-tag]").all_inner_texts()]
+            if tags != STRATEGIES:
+                raise RuntimeError(f"strategies shown before Run: {tags}")
 
             step = STEPS[3]
             t = time.perf_counter()

@@ -72,17 +72,31 @@ def results_table(page: Page) -> Locator:
         has=page.locator('th[role="columnheader"]', has_text=re.compile(r"^strategy$")))
 
 
+def tune_expander(page: Page, name: str) -> Locator:
+    """The label of the expander named ``name`` ("SMOTE", "SMOTE · 0.04 s", "Random under-sampling · ...")."""
+    return page.locator('[data-testid="stExpander"] summary [data-testid="stMarkdownContainer"]').filter(
+        has_text=re.compile(rf"^{re.escape(name)}( · .*)?$"))
+
+
 def choose_strategies(page: Page, labels: list[str]) -> None:
+    """Clear the multiselect, then pick ``labels`` one by one. After each change, wait for the server's answer
+    (the "Pick at least one strategy" note, then each strategy's Tune expander), not just for the tag, which
+    the browser draws at once: under load, a pick made before the previous rerun lands can hit a moved list
+    (its first entry is the bulk "Select all")."""
     box = page.locator('[data-testid="stMultiSelect"]').filter(
         has=page.locator('input[aria-label="Strategies to compare"]'))
     box.get_by_role("button", name="Clear all").click()
+    expect(page.get_by_text("Pick at least one strategy.", exact=True)).to_be_visible()
     wait_idle(page)
     expect(box.locator("[data-tag]")).to_have_count(0)
     field = box.locator('input[role="combobox"]')
-    for label in labels:
+    for k, label in enumerate(labels, start=1):
+        name = label.split(" · ")[0]
         field.click()
-        field.fill(label.split(" · ")[0])
+        field.fill(name)
         page.get_by_role("option", name=label, exact=True).click()
+        expect(box.locator("[data-tag]")).to_have_count(k)
+        expect(tune_expander(page, name)).to_have_count(1)
         wait_idle(page)
     page.keyboard.press("Escape")
     expect(box.locator("[data-tag]")).to_have_count(len(labels))
