@@ -144,3 +144,32 @@ def sklearn_kneighbors(X: np.ndarray, n_neighbors: int, *, query: np.ndarray | N
         raise ParameterError(f"k-NN asks for {n_neighbors} neighbours among {len(X)} rows; it needs 1 <= k <= {len(X)}.")
     nn = NearestNeighbors(n_neighbors=n_neighbors).fit(X)
     return nn.kneighbors(X if query is None else query, return_distance=False)
+
+
+
+def sklearn_kneighbors_rows(X: np.ndarray, K: int, rows: np.ndarray) -> np.ndarray:
+    """Rows ``rows`` of ``sklearn_kneighbors(X, K)``, without querying the others.
+
+    A kd-tree answers each query on its own. Brute force (more than 15 features) breaks ties by
+    the order it scans fitted rows, which depends on how it splits the work; asking for the
+    split it uses when every row is a query (in parallel over query rows) gives the same answer.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    X = np.asarray(X, dtype=np.float64)
+    rows = np.asarray(rows, dtype=np.int64)
+    nn = NearestNeighbors(n_neighbors=K).fit(X)
+    if nn._fit_method != "brute":
+        return nn.kneighbors(X[rows], return_distance=False)
+    from sklearn import get_config
+    from sklearn.metrics._pairwise_distances_reduction import ArgKmin
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    # scikit-learn's "auto" for a full query (n_X == n_Y) splits over query rows only when
+    # 4 * chunk * threads < n; otherwise over fitted rows. Small sets: ask the full query.
+    if not 4 * get_config()["pairwise_dist_chunk_size"] * _openmp_effective_n_threads() < len(X):
+        return nn.kneighbors(X, return_distance=False)[rows]
+
+    return ArgKmin.compute(X=np.ascontiguousarray(X[rows]), Y=nn._fit_X, k=K, metric=nn.effective_metric_,
+                           metric_kwargs=nn.effective_metric_params_, strategy="parallel_on_X",
+                           return_distance=False)
