@@ -55,7 +55,8 @@ st.session_state.setdefault("choice_export_split_seed", int(cfg.get("seed", 0)))
 st.session_state.setdefault("choice_export_neutralize", True)
 names = [o.name for o in ok]
 if st.session_state.get("choice_export_strategy") not in names:
-    st.session_state["choice_export_strategy"] = names[0]
+    # the first strategy that changes something: exporting the baseline is rarely what is wanted
+    st.session_state["choice_export_strategy"] = next((n for n in names if n != "none"), names[0])
 
 c1, c2, c3 = st.columns([2, 3, 2], gap="large")
 c1.selectbox("Strategy", names, format_func=lambda n: next(o.label for o in ok if o.name == n),
