@@ -46,6 +46,8 @@ def register(sub) -> None:
     r.add_argument("--small-classes", default="error", choices=SMALL_CLASS_CHOICES,
                    help="classes too small for k-NN: error (default), lower_k, random_over, merge, drop")
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--no-neutralize", action="store_true",
+                   help="keep text cells that start with = + - @ as they are in CSV (default: prefix them with ')")
     r.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features (default 64)")
     r.add_argument("--output", required=True, help="output file: .csv or .parquet")
     r.add_argument("--removed-out", default=None, help="also write the removed rows and reasons (.csv or .parquet)")
@@ -113,12 +115,13 @@ def _output_format(path: str, option: str) -> str:
     return OUTPUT_FORMATS[suffix]
 
 
-def write_frame(frame: pd.DataFrame, path: str, fmt: str) -> None:
-    """Write CSV (UTF-8, no index) or Parquet."""
-    if fmt == "csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
+def write_frame(frame: pd.DataFrame, path: str, fmt: str, *, neutralize: bool = True) -> None:
+    """Write CSV (UTF-8, no index) or Parquet with the export's writer, so the headless output
+    equals the app's (formula-looking text cells neutralized in CSV unless turned off)."""
+    from core.export import write_table
+
+    with open(path, "wb") as fh:
+        fh.write(write_table(frame, fmt, neutralize=neutralize))
 
 
 def run_resample(args: argparse.Namespace) -> int:
@@ -136,10 +139,11 @@ def run_resample(args: argparse.Namespace) -> int:
     space = build_features(table.frame, labels, config)
     result = resample(space, args.strategy, params=params, target=target, small_classes=args.small_classes, seed=args.seed)
     output = build_output_table(table, labels, roles, result, space)
-    write_frame(output, args.output, out_fmt)
+    neutralize = not getattr(args, "no_neutralize", False)
+    write_frame(output, args.output, out_fmt, neutralize=neutralize)
     if removed_fmt:
         removed = pd.concat([result.removed(), table.frame.iloc[result.removed_rows].reset_index(drop=True)], axis=1)
-        write_frame(removed, args.removed_out, removed_fmt)
+        write_frame(removed, args.removed_out, removed_fmt, neutralize=neutralize)
     recipe_out = getattr(args, "recipe_out", None)
     if recipe_out:  # hook for --recipe-out (core.cli_apply)
         from core.cli_apply import recipe_for, write_recipe_out
