@@ -39,7 +39,7 @@ def main() -> int:
             if name == "Strategies":
                 run_strategies(page)
             elif name in ("Map", "Evaluate"):
-                press(page, {"Map": "Draw the map", "Evaluate": "Run the comparison"}[name])
+                press(page, {"Map": "Draw the map", "Evaluate": "Evaluate"}[name])
             path = out / f"{name.lower()}.png"
             full_screenshot(page, path)
             print(path)
