@@ -453,12 +453,17 @@ def _json_clean(value: Any) -> Any:
     return value
 
 
-def interval(values: Sequence[float]) -> Interval:
+def interval(values: Sequence[float], *, low: float = -math.inf, high: float = math.inf) -> Interval:
     """Mean and t-based 95% interval of fold scores (NaN scores are left out).
+
+    The interval is clipped to the metric's range ``[low, high]``: with few folds a t-interval of
+    a score near 1 otherwise reaches past 1, which no score can.
 
     Parameters
     ----------
     values : sequence of float
+    low, high : float
+        The metric's possible range.
 
     Returns
     -------
@@ -475,7 +480,17 @@ def interval(values: Sequence[float]) -> Interval:
     if n < 2:
         return Interval(mean, math.nan, math.nan, 1)
     half = float(stats.t.ppf(0.975, n - 1) * a.std(ddof=1) / math.sqrt(n))
-    return Interval(mean, mean - half, mean + half, n)
+    return Interval(mean, max(mean - half, low), min(mean + half, high), n)
+
+
+def metric_range(metric: str) -> dict[str, float]:
+    """The range a metric can take: rates and scores in [0, 1], Matthews correlation in [-1, 1],
+    times from 0 up."""
+    if metric == "mcc":
+        return {"low": -1.0, "high": 1.0}
+    if metric.endswith("_s") or "time" in metric:
+        return {"low": 0.0, "high": math.inf}
+    return {"low": 0.0, "high": 1.0}
 
 
 def paired_test(a: Sequence[float], b: Sequence[float]) -> tuple[float | None, str]:
@@ -881,7 +896,7 @@ def evaluate(
             for o in mine:
                 t = o["task"]
                 preds[t.repeat, t.test] = o["scores"][ci][1]
-            metrics = {m: interval([s.metrics[m] for s in scores]) for m in METRICS}
+            metrics = {m: interval([s.metrics[m] for s in scores], **metric_range(m)) for m in METRICS}
             per_class = {}
             for c in labels:
                 per_class[c] = {

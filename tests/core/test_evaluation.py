@@ -289,3 +289,14 @@ def test_parallel_and_serial_runs_agree_and_json_is_strict(yeast):
     assert set(out["results"][0]["metrics"]) == set(METRICS)
     assert out["n_rows_used"] == yeast.n_rows
     assert out["classifiers"]["linear_svm"]["settings"]["C"] == 0.5
+
+
+def test_intervals_stay_inside_the_metric_range():
+    from core.evaluation import metric_range
+
+    scores = [0.99, 1.0, 0.85]  # a t-interval of these reaches past 1 with 3 folds
+    raw = interval(scores)
+    clipped = interval(scores, **metric_range("macro_f1"))
+    assert raw.ci_high > 1.0
+    assert clipped.ci_high == 1.0 and clipped.ci_low == raw.ci_low and clipped.mean == raw.mean
+    assert interval([-0.9, -1.0, -0.6], **metric_range("mcc")).ci_low == -1.0
