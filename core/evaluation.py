@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.classifiers import DEFAULT_CLASSIFIER, ClassifierSpec, class_scores, get_classifier
+from core.classifiers import DEFAULT_CLASSIFIER, class_scores, get_classifier
 from core.errors import ParameterError, SchemaError, SkewlabError, SmallClassError
 from core.features import FeatureSpace
 from core.resample import SMALL_CLASS_CHOICES, resample

@@ -303,7 +303,6 @@ def build_features(
     numeric: dict[str, _NumericStats] = {}
     categorical: dict[str, _CategoryStats] = {}
     width = 0
-    y_series = pd.Series(y)
 
     for col in config.numeric:
         raw = parse_numeric(sub[col]).to_numpy(dtype=np.float64, na_value=np.nan)

@@ -5,12 +5,7 @@ import streamlit as st
 from core import charts
 from ui import common as ui
 
-ui.setup("Skew")
-st.title("Skew")
-loaded = ui.require_catalog()
-if loaded is None:
-    st.stop()
-table, choice = loaded
+table, choice = ui.catalog_page("Skew")
 st.caption(f"Class distribution of **{choice.describe()}** in **{table.name}**.")
 
 with st.expander("Group bounds", expanded=False):

@@ -14,12 +14,7 @@ from ui import common as ui
 from ui import runs
 from ui.forms import FAMILY_LABELS, current_params, option_label, strategy_form, strategy_label
 
-ui.setup("Strategies")
-st.title("Strategies")
-loaded = ui.require_catalog()
-if loaded is None:
-    st.stop()
-table, choice = loaded
+table, choice = ui.catalog_page("Strategies")
 profile = ui.current_profile(table, choice)
 if profile.n_classes < 2:
     st.error(f"The label {choice.describe()} has {profile.n_classes} class(es); strategies need at least two. "

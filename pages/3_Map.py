@@ -8,12 +8,7 @@ from core.errors import SkewlabError
 from ui import common as ui
 from ui import map_view, runs
 
-ui.setup("Map")
-st.title("Map")
-loaded = ui.require_catalog()
-if loaded is None:
-    st.stop()
-table, choice = loaded
+table, choice = ui.catalog_page("Map")
 outcomes = runs.require_runs(table, choice)
 if outcomes is None:
     st.stop()

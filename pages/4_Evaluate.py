@@ -15,12 +15,7 @@ from ui import common as ui
 from ui import runs
 from ui.forms import strategy_label
 
-ui.setup("Evaluate")
-st.title("Evaluate")
-loaded = ui.require_catalog()
-if loaded is None:
-    st.stop()
-table, choice = loaded
+table, choice = ui.catalog_page("Evaluate")
 cfg = runs.run_config() or {}
 st.caption(
     "Each strategy is applied **only to the training part** of every cross-validation fold; the test part keeps the "

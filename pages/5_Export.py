@@ -32,12 +32,7 @@ class RunChoice:
     params: dict
 
 
-ui.setup("Export")
-st.title("Export")
-loaded = ui.require_catalog()
-if loaded is None:
-    st.stop()
-table, choice = loaded
+table, choice = ui.catalog_page("Export")
 cfg = runs.run_config()
 if not cfg or not cfg.get("strategies"):
     st.info("Run some strategies first on the Strategies page.", icon=":material/tune:")

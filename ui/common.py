@@ -225,3 +225,16 @@ def require_catalog() -> tuple[cio.LoadedTable, LabelChoice] | None:
 
 
 human_bytes = cio.human_bytes
+
+
+def catalog_page(title: str) -> tuple[cio.LoadedTable, LabelChoice]:
+    """Set up a page after Data: config, navigation, title, then the catalog and its label.
+
+    Stops the page (with the way back to Data) when the catalog cannot be loaded.
+    """
+    setup(title)
+    st.title(title)
+    loaded = require_catalog()
+    if loaded is None:
+        st.stop()
+    return loaded
