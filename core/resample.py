@@ -130,41 +130,123 @@ def _int64_na(a: np.ndarray) -> pd.arrays.IntegerArray:
 
 @dataclass
 class _State:
-    """Rows during a run. ``pos`` = position in the space for original rows, -1 for synthetic."""
+    """Rows during a run. ``pos`` = position in the space for original rows, -1 for synthetic.
+
+    Classes are carried as integer codes ``yc`` into ``names`` (class names in sorted order, so
+    code order is name order, the order imbalanced-learn walks classes in); names are only
+    materialised when the result is built or a method needs text labels.
+    """
 
     X: np.ndarray
-    y: np.ndarray
+    yc: np.ndarray
+    names: list[str]
     pos: np.ndarray
     seed_row: np.ndarray
     neighbor_row: np.ndarray
     alpha: np.ndarray
     space_rows: np.ndarray  # row id of each space position
-    removed: dict[int, str] = field(default_factory=dict)  # row id -> reason
+    removed_rows: list[np.ndarray] = field(default_factory=list)  # row ids, one array per removal
+    removed_reasons: list[np.ndarray] = field(default_factory=list)  # object arrays, aligned
     notes: list[str] = field(default_factory=list)
     weight: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        self._index = {c: i for i, c in enumerate(self.names)}
+
+    def code(self, cls: str) -> int:
+        """Code of a class name (-1 when no row ever had it)."""
+        return self._index.get(cls, -1)
+
+    def bincount(self) -> np.ndarray:
+        return np.bincount(self.yc, minlength=len(self.names))
+
     def counts(self) -> dict[str, int]:
-        names, n = np.unique(self.y.astype(str), return_counts=True)
-        return {str(c): int(k) for c, k in zip(names, n)}
+        """Rows per class present, sorted by class name."""
+        n = self.bincount()
+        return {self.names[i]: int(n[i]) for i in np.flatnonzero(n)}
 
-    def keep(self, mask: np.ndarray, reasons: Mapping[int, str], rows: np.ndarray) -> None:
-        """Keep rows where ``mask``; removed original rows get ``reasons[state index]``."""
-        for i in np.flatnonzero(~mask):
-            if self.pos[i] >= 0:
-                self.removed[int(rows[self.pos[i]])] = reasons.get(int(i), "removed")
-        for name in ("X", "y", "pos", "seed_row", "neighbor_row", "alpha"):
-            setattr(self, name, getattr(self, name)[mask])
+    def names_array(self) -> np.ndarray:
+        """Class names as an object array (index = code)."""
+        return np.array(self.names, dtype=object)
 
-    def append(self, X: np.ndarray, y: np.ndarray, seed_row: np.ndarray, neighbor_row: np.ndarray, alpha: np.ndarray) -> None:
+    def labels(self, idx: np.ndarray | None = None) -> np.ndarray:
+        """Class names (fixed-width str, as ``y.astype(str)`` gives) of the rows ``idx`` (default all)."""
+        yc = self.yc if idx is None else self.yc[idx]
+        return np.array(self.names, dtype=str)[yc]
+
+    def set_labels(self, y: np.ndarray) -> None:
+        """Replace every row's class by name (re-codes; rare paths only)."""
+        self.yc, self.names = _encode(y)
+        self.__post_init__()
+
+    def positions(self, *, real: bool = True) -> dict[str, np.ndarray]:
+        """Ascending positions of the rows (real rows only by default) of every class, in one pass."""
+        sel = np.flatnonzero(self.pos >= 0) if real else np.arange(len(self.yc))
+        codes = self.yc[sel]
+        if len(self.names) < 2**15:
+            codes = codes.astype(np.int16)  # radix sort
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(self.names) + 1))
+        return {self.names[i]: sel[order[bounds[i] : bounds[i + 1]]] for i in range(len(self.names)) if bounds[i + 1] > bounds[i]}
+
+    def keep(self, mask: np.ndarray, reasons: str | Mapping[int, str], rows: np.ndarray) -> None:
+        """Keep rows where ``mask``; removed original rows get ``reasons`` (one for all, or by state index)."""
+        gone = np.flatnonzero(~mask)
+        gone = gone[self.pos[gone] >= 0]
+        if len(gone):
+            self.removed_rows.append(rows[self.pos[gone]].astype(np.int64))
+            if isinstance(reasons, str):
+                why = np.empty(len(gone), dtype=object)
+                why.fill(reasons)  # one shared str (np.full would make one str per row)
+                self.removed_reasons.append(why)
+            else:
+                self.removed_reasons.append(np.array([reasons.get(int(i), "removed") for i in gone.tolist()] or [], dtype=object))
+        kept = np.flatnonzero(mask)
+        for name in ("X", "yc", "pos", "seed_row", "neighbor_row", "alpha"):
+            setattr(self, name, getattr(self, name).take(kept, axis=0))
+        if self.weight is not None:
+            self.weight = self.weight.take(kept)
+
+    def extend(self, m: int) -> int:
+        """Room for ``m`` synthetic rows at the end; returns where they start (caller fills X, yc, provenance)."""
+        n = len(self.yc)
+        if m <= 0:
+            return n
+        X = np.empty((n + m, self.X.shape[1]), dtype=np.float64)
+        X[:n] = self.X
+        self.X = X
+        for name, fill, dtype in (("yc", None, self.yc.dtype), ("pos", -1, np.int64), ("seed_row", -1, np.int64),
+                                  ("neighbor_row", -1, np.int64), ("alpha", np.nan, np.float64)):
+            old = getattr(self, name)
+            new = np.empty(n + m, dtype=dtype)
+            new[:n] = old
+            if fill is not None:
+                new[n:] = fill
+            setattr(self, name, new)
+        return n
+
+    def append(self, X: np.ndarray, yc: np.ndarray, seed_row: np.ndarray, neighbor_row: np.ndarray, alpha: np.ndarray) -> None:
         m = len(X)
         if m == 0:
             return
-        self.X = np.concatenate([self.X, X])
-        self.y = np.concatenate([self.y, np.asarray(y, dtype=object)])
-        self.pos = np.concatenate([self.pos, np.full(m, -1, dtype=np.int64)])
-        self.seed_row = np.concatenate([self.seed_row, np.asarray(seed_row, dtype=np.int64)])
-        self.neighbor_row = np.concatenate([self.neighbor_row, np.asarray(neighbor_row, dtype=np.int64)])
-        self.alpha = np.concatenate([self.alpha, np.asarray(alpha, dtype=np.float64)])
+        at = self.extend(m)
+        self.X[at:] = X
+        self.yc[at:] = yc
+        self.seed_row[at:] = seed_row
+        self.neighbor_row[at:] = neighbor_row
+        self.alpha[at:] = alpha
+
+
+def _encode(y: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of class names and the names in sorted order (code order = name order)."""
+    codes, uniq = pd.factorize(np.asarray(y, dtype=object))
+    if not all(isinstance(u, str) for u in uniq) or (len(codes) and codes.min() < 0):
+        codes, uniq = pd.factorize(np.asarray(y).astype(str).astype(object))
+    uniq = [str(u) for u in uniq]
+    order = sorted(range(len(uniq)), key=uniq.__getitem__)
+    rank = np.empty(len(uniq), dtype=np.intp)
+    rank[order] = np.arange(len(uniq))
+    return rank[codes], [uniq[i] for i in order]
 
 
 @dataclass(frozen=True)
@@ -250,17 +332,18 @@ def resample(
             progress(float(min(max(fraction, 0.0), 1.0)), message)
 
     report(0.0, f"starting {strategy}")
-    y0 = space.y.astype(object).copy()
-    counts_before = space.class_counts()
+    yc, class_names = _encode(space.y)
     state = _State(
-        X=space.X.copy(),
-        y=y0,
+        X=space.X,  # never written in place; steps replace it
+        yc=yc,
+        names=class_names,
         pos=np.arange(space.n_rows, dtype=np.int64),
         seed_row=np.full(space.n_rows, -1, dtype=np.int64),
         neighbor_row=np.full(space.n_rows, -1, dtype=np.int64),
         alpha=np.full(space.n_rows, np.nan),
         space_rows=space.rows,
     )
+    counts_before = state.counts()
     excluded = _plan_small_classes(state, names, per_step, tgt, small_classes)
     ctx = _Ctx(rows=space.rows, seed=seed, target=tgt, small_classes=small_classes, space=space, excluded=frozenset(excluded))
     targets_used: dict[str, int] | None = None
@@ -271,31 +354,51 @@ def resample(
         if t is not None:
             targets_used = t
     report(1.0, "done")
-    # order: kept originals by row id, then synthetic rows in the order they were made
-    is_orig = state.pos >= 0
-    orig_idx = np.flatnonzero(is_orig)
-    orig_idx = orig_idx[np.argsort(state.pos[orig_idx], kind="stable")]
-    order = np.concatenate([orig_idx, np.flatnonzero(~is_orig)])
-    row = np.where(state.pos[order] >= 0, space.rows[np.maximum(state.pos[order], 0)], -1).astype(np.int64)
-    removed_rows = np.array(sorted(state.removed), dtype=np.int64)
-    reasons = np.array([state.removed[r] for r in removed_rows.tolist()], dtype=object)
-    y_out = state.y[order]
-    names_after, n_after = np.unique(y_out.astype(str), return_counts=True)
+    # order: kept originals by row id, then synthetic rows in the order they were made; steps
+    # keep rows in order and append synthetic rows at the end, so this is nearly always as is
+    pos = state.pos
+    is_orig = pos >= 0
+    n_orig = int(is_orig.sum())
+    if is_orig[:n_orig].all() and np.all(pos[1:n_orig] > pos[: max(n_orig - 1, 0)]):
+        order = None
+    else:
+        orig_idx = np.flatnonzero(is_orig)
+        orig_idx = orig_idx[np.argsort(pos[orig_idx], kind="stable")]
+        order = np.concatenate([orig_idx, np.flatnonzero(~is_orig)])
+
+    def out(a: np.ndarray) -> np.ndarray:
+        return a if order is None else a[order]
+
+    pos_o = out(pos)
+    row = np.full(len(pos_o), -1, dtype=np.int64)
+    row[:n_orig] = space.rows[pos_o[:n_orig]]
+    if state.removed_rows:
+        removed_all = np.concatenate(state.removed_rows)
+        by_row = np.argsort(removed_all, kind="stable")
+        removed_rows = removed_all[by_row]
+        reasons = np.concatenate(state.removed_reasons)[by_row]
+    else:
+        removed_rows, reasons = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    yc_out = out(state.yc)
+    X_out = out(state.X)
+    if X_out is space.X:
+        X_out = X_out.copy()
+    n_after = np.bincount(yc_out, minlength=len(state.names))
     return ResampleResult(
-        X=np.ascontiguousarray(state.X[order], dtype=np.float64),
-        y=y_out,
-        origin=np.where(state.pos[order] >= 0, ORIGINAL, SYNTHETIC).astype(object),
+        X=np.ascontiguousarray(X_out, dtype=np.float64),
+        y=state.names_array().take(yc_out),
+        origin=np.array([ORIGINAL, SYNTHETIC], dtype=object).take((pos_o < 0).view(np.int8)),
         row=row,
-        seed_row=state.seed_row[order],
-        neighbor_row=state.neighbor_row[order],
-        alpha=state.alpha[order],
-        sample_weight=None if state.weight is None else state.weight[order],
+        seed_row=out(state.seed_row),
+        neighbor_row=out(state.neighbor_row),
+        alpha=out(state.alpha),
+        sample_weight=None if state.weight is None else out(state.weight),
         removed_rows=removed_rows,
         removed_reason=reasons,
         runtime_s=time.perf_counter() - t0,
         notes=tuple(state.notes),
         counts_before=counts_before,
-        counts_after={str(c): int(n) for c, n in zip(names_after, n_after)},
+        counts_after={state.names[i]: int(n_after[i]) for i in np.flatnonzero(n_after)},
         targets=targets_used,
         strategy=strategy,
         params=checked,
@@ -354,12 +457,13 @@ def _plan_small_classes(state: _State, names, per_step, target: TargetSpec, choi
     if choice == "merge":
         existing = OTHER_CLASS in counts and OTHER_CLASS not in small
         merged_rows = sum(small.values()) + (counts[OTHER_CLASS] if existing else 0)
-        state.y = np.where(np.isin(state.y.astype(str), list(small)), OTHER_CLASS, state.y).astype(object)
+        y_names = state.names_array().take(state.yc)
+        state.set_labels(np.where(np.isin(y_names.astype(str), list(small)), OTHER_CLASS, y_names).astype(object))
         state.notes.append(
             f"Merged {len(small)} small class(es) ({', '.join(map(repr, list(small)[:10]))}{'...' if len(small) > 10 else ''}) "
             f"into {OTHER_CLASS!r}{' (which already existed)' if existing else ''}: {merged_rows} rows."
         )
-        if len(set(state.y.tolist())) < 2:
+        if len(state.counts()) < 2:
             raise SmallClassError(
                 f"Merging the small classes leaves a single class; resampling needs at least 2.",
                 classes=small, needed=needed_max, hint="Use small_classes='lower_k' or 'random_over' instead.",
@@ -445,13 +549,13 @@ def _over(state: _State, spec: StrategySpec, p: dict, ctx: _Ctx) -> dict[str, in
     shrink = {c: t for c, t in targets.items() if t < counts[c]}
     if shrink:
         rng = np.random.default_rng(ctx.seed)
-        mask = np.ones(len(state.y), dtype=bool)
+        mask = np.ones(len(state.yc), dtype=bool)
+        at = state.positions(real=False)
         for c in sorted(shrink):
-            idx = np.flatnonzero(state.y == c)
+            idx = at[c]
             drop = rng.choice(idx, size=len(idx) - shrink[c], replace=False)
             mask[drop] = False
-        reasons = {int(i): "head cap" for i in np.flatnonzero(~mask)}
-        state.keep(mask, reasons, ctx.rows)
+        state.keep(mask, "head cap", ctx.rows)
         state.notes.append(
             f"Head cap: {len(shrink)} class(es) randomly under-sampled to their target "
             f"({', '.join(f'{c!r} {counts[c]}->{t}' for c, t in list(shrink.items())[:6])}{'...' if len(shrink) > 6 else ''})."
@@ -465,8 +569,9 @@ def _over(state: _State, spec: StrategySpec, p: dict, ctx: _Ctx) -> dict[str, in
         return targets
     k = int(p[spec.k_param])
     per_class_k: dict[str, int | None] = {}
+    n_of = state.bincount()
     for c, m in need.items():
-        n = int((state.y == c).sum())
+        n = int(n_of[state.code(c)])
         per_class_k[c] = _k_for_class(spec, k, n, state, ctx.small_classes, c)
     copies = {c: need[c] for c, kk in per_class_k.items() if kk is None}
     interp = {c: need[c] for c, kk in per_class_k.items() if kk is not None}
@@ -485,21 +590,17 @@ def _smote(state: _State, need: Mapping[str, int], k_of: Mapping[str, int], seed
     """SMOTE as imbalanced-learn draws it (same RandomState per class), with provenance."""
     if not need:
         return
-    total = int(sum(need.values()))
-    d = state.X.shape[1]
-    X_new = np.empty((total, d), dtype=np.float64)
-    y_new = np.empty(total, dtype=object)
-    seed_row = np.empty(total, dtype=np.int64)
-    nb_row = np.empty(total, dtype=np.int64)
-    alpha = np.empty(total, dtype=np.float64)
-    at = 0
-    real = _real_positions(state)
+    total = int(sum(max(int(m), 0) for m in need.values()))
+    real = state.positions()
+    start = state.extend(total)
+    X_all = state.X
+    at = start
     for c in sorted(need):
         m, k = int(need[c]), int(k_of[c])
         if m <= 0:
             continue
         idx = real.get(c, np.zeros(0, dtype=np.int64))  # real rows only
-        Xc = state.X[idx]
+        Xc = X_all[idx]
         # the draws only need the size of the neighbour table, so draw first and find the
         # neighbours (in scikit-learn's order, ties included, as imbalanced-learn takes them)
         # of the drawn seed rows only
@@ -515,26 +616,12 @@ def _smote(state: _State, need: Mapping[str, int], k_of: Mapping[str, int], seed
             nn = sklearn_kneighbors(Xc, k + 1)[:, 1:]
             r_nn = r
         s_pos, n_pos = idx[r], idx[nn[r_nn, col]]
-        X_new[at : at + m] = state.X[s_pos] + steps[:, None] * (state.X[n_pos] - state.X[s_pos])
-        y_new[at : at + m] = c
-        seed_row[at : at + m] = _row_ids(state, s_pos)
-        nb_row[at : at + m] = _row_ids(state, n_pos)
-        alpha[at : at + m] = steps
+        X_all[at : at + m] = X_all[s_pos] + steps[:, None] * (X_all[n_pos] - X_all[s_pos])
+        state.yc[at : at + m] = state.code(c)
+        state.seed_row[at : at + m] = _row_ids(state, s_pos)
+        state.neighbor_row[at : at + m] = _row_ids(state, n_pos)
+        state.alpha[at : at + m] = steps
         at += m
-    state.append(X_new[:at], y_new[:at], seed_row[:at], nb_row[:at], alpha[:at])
-
-
-def _real_positions(state: _State) -> dict[str, np.ndarray]:
-    """Ascending positions of the real (original) rows of every class, in one pass.
-
-    The same as ``np.flatnonzero((state.y == c) & (state.pos >= 0))`` per class, without one
-    comparison of every object label per class (49 passes over 100k labels on a long tail).
-    """
-    real = np.flatnonzero(state.pos >= 0)
-    codes, uniq = pd.factorize(state.y[real])
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
-    return {str(u): real[order[bounds[i] : bounds[i + 1]]] for i, u in enumerate(uniq)}
 
 
 def _row_ids(state: _State, positions: np.ndarray) -> np.ndarray:
@@ -547,26 +634,31 @@ def _random_over(state: _State, need: Mapping[str, int], ctx: _Ctx, *, shrinkage
     """Random over-sampling as imbalanced-learn draws it (one RandomState over classes in order)."""
     rs = np.random.RandomState(ctx.seed)
     n_samples, n_features = state.X.shape
-    blocks = []
-    real = _real_positions(state)
+    real = state.positions()
+    boots = []
     for c in sorted(need):
         m = int(need[c])
         idx = real.get(c, np.zeros(0, dtype=np.int64))  # real rows only
         boot = rs.choice(idx, size=m, replace=True)
-        if shrinkage > 0:
-            smoothing = (4 / ((n_features + 2) * n_samples)) ** (1 / (n_features + 4))
-            scale = np.std(state.X[idx], axis=0)
-            noise = rs.randn(m, n_features)
-            Xb = noise.dot(np.diagflat(shrinkage * smoothing * scale)) + state.X[boot]
-        else:
-            Xb = state.X[boot].copy()
-        blocks.append((Xb, np.full(m, c, dtype=object), _row_ids(state, boot)))
-    if not blocks:
+        noise = rs.randn(m, n_features) if shrinkage > 0 else None
+        boots.append((c, boot, noise))
+    total = sum(len(b) for _, b, _ in boots)
+    if not boots or total == 0:
         return
-    X_new = np.concatenate([b[0] for b in blocks])
-    y_new = np.concatenate([b[1] for b in blocks])
-    seeds = np.concatenate([b[2] for b in blocks])
-    state.append(X_new, y_new, seeds, np.full(len(X_new), -1), np.full(len(X_new), np.nan))
+    src = state.X
+    at = state.extend(total)
+    for c, boot, noise in boots:
+        m = len(boot)
+        dest = state.X[at : at + m]
+        if noise is not None:
+            smoothing = (4 / ((n_features + 2) * n_samples)) ** (1 / (n_features + 4))
+            scale = np.std(src[real[c]], axis=0)
+            dest[...] = noise.dot(np.diagflat(shrinkage * smoothing * scale)) + src[boot]
+        else:
+            np.take(src, boot, axis=0, out=dest)
+        state.yc[at : at + m] = state.code(c)
+        state.seed_row[at : at + m] = _row_ids(state, boot)
+        at += m
 
 
 def _has_categorical(space: FeatureSpace) -> bool:
@@ -577,7 +669,7 @@ def _imblearn_over(state: _State, spec: StrategySpec, p: dict, need: Mapping[str
     """Borderline / SVM / KMeans SMOTE, ADASYN, SMOTE-NC via imbalanced-learn, exact counts, nearest-real-row provenance."""
     if not need:
         return
-    y_str = state.y.astype(str)
+    y_str = state.labels()
     groups: dict[int, dict[str, int]] = {}
     for c, m in need.items():
         groups.setdefault(int(k_of[c]), {})[c] = int(m)
@@ -610,14 +702,15 @@ def _imblearn_over(state: _State, spec: StrategySpec, p: dict, need: Mapping[str
                 state.notes.append(f"{spec.label} made {len(got)} rows for {c!r}; plain SMOTE made the other {m - len(got)} to hit the target.")
             fill[c] = m - len(got)
         out_X.append(got)
-        out_y.append(np.full(len(got), c, dtype=object))
+        out_y.append(np.full(len(got), state.code(c), dtype=state.yc.dtype))
     X_new = np.concatenate(out_X) if out_X else np.empty((0, state.X.shape[1]))
-    y_new = np.concatenate(out_y) if out_y else np.empty(0, dtype=object)
+    y_new = np.concatenate(out_y) if out_y else np.empty(0, dtype=state.yc.dtype)
     seeds = np.full(len(X_new), -1, dtype=np.int64)
+    real = state.positions()
     for c in sorted(need):
-        sel = np.flatnonzero(y_new == c)
+        sel = np.flatnonzero(y_new == state.code(c))
         if len(sel):
-            idx = np.flatnonzero((state.y == c) & (state.pos >= 0))
+            idx = real[c]
             seeds[sel] = _row_ids(state, idx[nearest_in(state.X[idx], X_new[sel])])
     state.append(X_new, y_new, seeds, np.full(len(X_new), -1), np.full(len(X_new), np.nan))
     if fill:
@@ -701,21 +794,19 @@ def _under(state: _State, spec: StrategySpec, p: dict, ctx: _Ctx) -> dict[str, i
     if not shrink:
         state.notes.append("Every class is already at or under its target; no rows were removed.")
         return targets
-    active = np.isin(state.y.astype(str), list(counts))
-    idx_active = np.flatnonzero(active)
-    X, y = state.X[idx_active], state.y[idx_active].astype(str)
+    idx_active = np.flatnonzero(np.isin(state.yc, [state.code(c) for c in counts]))
     # imbalanced-learn's 'auto' also draws for classes already at their target (all but the
     # minority); passing them keeps the random draws, and so the kept rows, identical
     strategy = {c: t for c, t in targets.items() if t <= counts[c]}
     minority = min(counts, key=lambda c: (counts[c], c))
     if targets[minority] == counts[minority] and len(strategy) > 1:
         strategy.pop(minority)
+    X, y = (None, None) if spec.name == "random_under" else (state.X[idx_active], state.labels(idx_active))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if spec.name == "random_under":
-            s = us.RandomUnderSampler(sampling_strategy=strategy, random_state=ctx.seed)
-            s.fit_resample(X, y)
-            kept = s.sample_indices_
+            # the same draws as imbalanced-learn's RandomUnderSampler, on class codes
+            kept = _random_under_indices(state, idx_active, strategy, ctx.seed)
             reason = "random under-sampling"
         elif spec.name == "near_miss":
             k = int(p["n_neighbors"])
@@ -755,11 +846,33 @@ def _under(state: _State, spec: StrategySpec, p: dict, ctx: _Ctx) -> dict[str, i
             reason = "not a cluster centroid"
         else:  # pragma: no cover
             raise ParameterError(f"{spec.name} is not an under-sampler.")
-    mask = np.ones(len(state.y), dtype=bool)
+    mask = np.ones(len(state.yc), dtype=bool)
     mask[idx_active] = False
     mask[idx_active[np.asarray(kept, dtype=np.int64)]] = True
-    state.keep(mask, {int(i): reason for i in np.flatnonzero(~mask)}, ctx.rows)
+    state.keep(mask, reason, ctx.rows)
     return targets
+
+
+def _random_under_indices(state: _State, idx_active: np.ndarray, strategy: Mapping[str, int], seed: int) -> np.ndarray:
+    """``RandomUnderSampler(sampling_strategy=strategy, random_state=seed).sample_indices_`` on the active rows.
+
+    The same draws (one RandomState, classes in sorted order, ``choice`` without replacement
+    among each class's rows in row order), on class codes instead of text labels.
+    """
+    rs = np.random.RandomState(seed)
+    codes = state.yc[idx_active]
+    small = codes.astype(np.int16) if len(state.names) < 2**15 else codes
+    order = np.argsort(small, kind="stable")  # positions in idx_active, grouped by class, ascending
+    bounds = np.searchsorted(small[order], np.arange(len(state.names) + 1))
+    parts = []
+    for i, c in enumerate(state.names):
+        members = order[bounds[i] : bounds[i + 1]]
+        if not len(members):
+            continue
+        if c in strategy:
+            members = members[rs.choice(len(members), size=int(strategy[c]), replace=False)]
+        parts.append(members)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _match_rows(X: np.ndarray, y: np.ndarray, X_res: np.ndarray, y_res: np.ndarray) -> np.ndarray:
@@ -804,8 +917,8 @@ def _clean(state: _State, name: str, p: Mapping[str, Any], ctx: _Ctx, *, classes
     if len(counts) < 2:
         state.notes.append("Cleaning needs at least 2 classes; nothing was removed.")
         return
-    active = np.flatnonzero(np.isin(state.y.astype(str), list(counts)))
-    X, y = state.X[active], state.y[active].astype(str)
+    active = np.flatnonzero(np.isin(state.yc, [state.code(c) for c in counts]))
+    X, y = state.X[active], state.labels(active)
     clean = _clean_classes(counts, classes_choice)
     if name == "tomek_links":
         remove, reasons = _tomek(X, y, clean)
@@ -817,9 +930,10 @@ def _clean(state: _State, name: str, p: Mapping[str, Any], ctx: _Ctx, *, classes
         remove, reasons = _oss(X, y, clean, p, ctx.seed, state.notes)
     else:  # pragma: no cover
         raise ParameterError(f"{name} is not a cleaning method.")
-    mask = np.ones(len(state.y), dtype=bool)
+    mask = np.ones(len(state.yc), dtype=bool)
     mask[active[remove]] = False
-    state.keep(mask, {int(active[i]): r for i, r in zip(remove.tolist(), reasons)}, ctx.rows)
+    uniform = len(set(reasons)) == 1
+    state.keep(mask, reasons[0] if uniform else {int(active[i]): r for i, r in zip(remove.tolist(), reasons)}, ctx.rows)
 
 
 def _check_k(k: int, n: int, what: str) -> None:
@@ -920,12 +1034,13 @@ def _outliers(state: _State, spec: StrategySpec, p: dict, ctx: _Ctx) -> None:
         state.notes.append(
             f"{spec.label}: {len(guarded)} class(es) with fewer than {max(guard, 2)} rows are left alone (tail guard min_class_rows={guard})."
         )
-    mask = np.ones(len(state.y), dtype=bool)
+    mask = np.ones(len(state.yc), dtype=bool)
     reasons: dict[int, str] = {}
+    at = state.positions(real=False)
     for c in sorted(counts):
         if c in guarded:
             continue
-        idx = np.flatnonzero(state.y == c)
+        idx = at[c]
         Xc = state.X[idx]
         flag, why = _outlier_flags(spec.name, Xc, p, ctx.seed, state, c)
         mask[idx[flag]] = False
@@ -975,7 +1090,7 @@ def _outlier_flags(name: str, Xc: np.ndarray, p: Mapping[str, Any], seed: int, s
 
 def _reweight(state: _State, spec: StrategySpec, p: Mapping[str, Any]) -> None:
     counts = state.counts()
-    n, K = len(state.y), len(counts)
+    n, K = len(state.yc), len(counts)
     if spec.name == "balanced_weights":
         w = {c: n / (K * m) for c, m in counts.items()}
     else:
@@ -983,7 +1098,8 @@ def _reweight(state: _State, spec: StrategySpec, p: Mapping[str, Any]) -> None:
         raw = {c: (1 - beta) / (1 - beta**m) if beta > 0 else 1.0 for c, m in counts.items()}
         norm = n / sum(raw[c] * m for c, m in counts.items())
         w = {c: v * norm for c, v in raw.items()}
-    state.weight = np.array([w[c] for c in state.y.astype(str)], dtype=np.float64)
+    per_code = np.array([w.get(c, np.nan) for c in state.names], dtype=np.float64)
+    state.weight = per_code[state.yc]
 
 
 # ------------------------------------------------------------------------------------- output table
