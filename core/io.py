@@ -33,6 +33,8 @@ DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 ENCODINGS: tuple[str, ...] = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
 _SNIFF_BYTES = 256 * 1024
+#: Encodings whose bytes go to the CSV parser as they are (no decode / re-encode round trip).
+_UTF8_NAMES = frozenset({"utf-8", "utf-8-sig"})
 #: Bytes that text tables do not hold (C0 controls other than tab, LF, VT, FF, CR; and DEL).
 _BINARY_CONTROL = bytes([*range(1, 9), *range(14, 32), 127])
 
@@ -229,16 +231,26 @@ def _read_csv(raw: bytes, *, encoding: str | None, delimiter: str | None) -> tup
                 hint="Upload a CSV, Parquet (.parquet) or Excel (.xlsx) file.",
             )
     text, used = decode_text(raw, encoding)
-    if not text.strip():
+    if not text or text.isspace():  # the same test as ``not text.strip()``, without copying the text
         raise LoadError("The file holds no text (only blank lines or spaces).", hint="Export the table again with its header and rows.")
     delim = delimiter or sniff_delimiter(text)
+    head = text[:_SNIFF_BYTES]
+    if used in _UTF8_NAMES:
+        # The parser reads UTF-8 bytes: hand it the (already validated) bytes instead of
+        # re-encoding the decoded text; the cells are the same (tests/core/test_io_engines.py).
+        source: io.IOBase = io.BytesIO(raw)
+        encoding_kw = {"encoding": used}
+        del text
+    else:
+        source, encoding_kw = io.StringIO(text), {}
     try:
         with warnings.catch_warnings():
             # A first row longer than the header would otherwise become the index (pandas'
             # implicit index) and its first cells would be dropped without a word.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
-                io.StringIO(text),
+                source,
+                **encoding_kw,
                 sep=delim,
                 dtype=str,
                 keep_default_na=False,
@@ -249,7 +261,7 @@ def _read_csv(raw: bytes, *, encoding: str | None, delimiter: str | None) -> tup
                 engine="c",
             )
     except pd.errors.ParserWarning:
-        header = _raw_header(text, delim) or []
+        header = _raw_header(head, delim) or []
         raise LoadError(
             f"The first row has more cells than the header ({len(header)} columns) with the "
             f"{DELIMITER_NAMES.get(delim, repr(delim))} delimiter.",
@@ -263,7 +275,7 @@ def _read_csv(raw: bytes, *, encoding: str | None, delimiter: str | None) -> tup
             f"The CSV cannot be split into columns with the {DELIMITER_NAMES.get(delim, repr(delim))} delimiter: {msg}.",
             hint="Check the delimiter and quoting under 'Reading options', or fix that line in the file.",
         ) from None
-    notes = _header_notes(list(frame.columns), _raw_header(text, delim))
+    notes = _header_notes(list(frame.columns), _raw_header(head, delim))
     return frame, used, delim, notes
 
 
