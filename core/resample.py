@@ -22,7 +22,8 @@ import pandas as pd
 
 from core.errors import ParameterError, SchemaError, SmallClassError
 from core.features import FeatureSpace
-from core.knn import kneighbors, nearest_in, sklearn_kneighbors, sklearn_kneighbors_rows
+from core.knn import kneighbors, sklearn_kneighbors, sklearn_kneighbors_rows
+from core.provenance import segment_parents
 from core.strategies import REGISTRY, StrategySpec, parse_pipeline, validate_params
 from core.targets import TargetSpec, coerce_target, resolve_targets
 
@@ -465,7 +466,7 @@ def _plan_small_classes(state: _State, names, per_step, target: TargetSpec, choi
         )
         if len(state.counts()) < 2:
             raise SmallClassError(
-                f"Merging the small classes leaves a single class; resampling needs at least 2.",
+                "Merging the small classes leaves a single class; resampling needs at least 2.",
                 classes=small, needed=needed_max, hint="Use small_classes='lower_k' or 'random_over' instead.",
             )
         if merged_rows < needed_max:
@@ -666,7 +667,8 @@ def _has_categorical(space: FeatureSpace) -> bool:
 
 
 def _imblearn_over(state: _State, spec: StrategySpec, p: dict, need: Mapping[str, int], k_of: Mapping[str, int], ctx: _Ctx) -> None:
-    """Borderline / SVM / KMeans SMOTE, ADASYN, SMOTE-NC via imbalanced-learn, exact counts, nearest-real-row provenance."""
+    """Borderline / SVM / KMeans SMOTE, ADASYN, SMOTE-NC via imbalanced-learn, exact counts; seed, neighbour and
+    weight recovered from the geometry (core.provenance), nearest real row where no line fits."""
     if not need:
         return
     y_str = state.labels()
@@ -706,13 +708,26 @@ def _imblearn_over(state: _State, spec: StrategySpec, p: dict, need: Mapping[str
     X_new = np.concatenate(out_X) if out_X else np.empty((0, state.X.shape[1]))
     y_new = np.concatenate(out_y) if out_y else np.empty(0, dtype=state.yc.dtype)
     seeds = np.full(len(X_new), -1, dtype=np.int64)
+    nbrs = np.full(len(X_new), -1, dtype=np.int64)
+    alphas = np.full(len(X_new), np.nan)
     real = state.positions()
+    lost = 0
     for c in sorted(need):
         sel = np.flatnonzero(y_new == state.code(c))
         if len(sel):
             idx = real[c]
-            seeds[sel] = _row_ids(state, idx[nearest_in(state.X[idx], X_new[sel])])
-    state.append(X_new, y_new, seeds, np.full(len(X_new), -1), np.full(len(X_new), np.nan))
+            # the library does not say which rows it interpolated: recover them from the geometry
+            seed_pos, nbr_pos, alpha, found = segment_parents(state.X[idx], X_new[sel])
+            seeds[sel] = _row_ids(state, idx[seed_pos])
+            nbrs[sel[found]] = _row_ids(state, idx[nbr_pos[found]])
+            alphas[sel[found]] = alpha[found]
+            lost += int((~found).sum())
+    if lost:
+        state.notes.append(
+            f"{spec.label}: {lost:,} of {len(X_new):,} synthetic rows lie on no line through two real rows of their class "
+            "(categorical votes or extrapolation); their seed is their nearest real row, neighbour and weight unknown."
+        )
+    state.append(X_new, y_new, seeds, nbrs, alphas)
     if fill:
         _smote(state, fill, {c: k_of[c] for c in fill}, ctx.seed)
 

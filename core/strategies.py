@@ -20,8 +20,8 @@ PARAM_KINDS: tuple[str, ...] = ("int", "float", "bool", "choice")
 #: Families whose step makes synthetic rows.
 GENERATING = ("over", "combined")
 NEAREST_REAL = (
-    " Provenance: each synthetic row's seed is the nearest real row of its class; "
-    "neighbour and interpolation weight are not known."
+    " Provenance: imbalanced-learn makes the rows; their two parent rows and the weight are recovered from the "
+    "geometry (the nearer parent is the seed); a row on no such line keeps its nearest real row as seed."
 )
 
 
