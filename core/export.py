@@ -236,7 +236,15 @@ def neutralize_formulas(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         s = out[col]
         if not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
             continue
-        mask = np.fromiter((_is_formula_like(v) for v in s.tolist()), dtype=bool, count=len(s))
+        if isinstance(s.dtype, pd.StringDtype):
+            # only cells starting like a formula can be one: test those (vectorised first pass)
+            cand = np.flatnonzero(s.str.startswith(FORMULA_START).fillna(False).to_numpy(dtype=bool))
+            mask = np.zeros(len(s), dtype=bool)
+            if len(cand):
+                cells = s.iloc[cand].tolist()
+                mask[cand] = [_is_formula_like(v) for v in cells]
+        else:
+            mask = np.fromiter((_is_formula_like(v) for v in s.tolist()), dtype=bool, count=len(s))
         if mask.any():
             changed += int(mask.sum())
             values = s.to_numpy(dtype=object, na_value=None).copy()

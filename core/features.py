@@ -362,13 +362,10 @@ def build_features(
         width += len(cats)
 
     if config.text:
-        docs = (
-            sub[list(config.text)]
-            .astype("string")
-            .fillna("")
-            .agg(" ".join, axis=1)
-            .tolist()
-        )
+        # the text cells of a row joined by spaces (column by column, not row-wise pandas
+        # apply: that took ~25 s at 1M rows)
+        text_cols = [sub[c].astype("string").fillna("").tolist() for c in config.text]
+        docs = text_cols[0] if len(text_cols) == 1 else [" ".join(cells) for cells in zip(*text_cols)]
         encoder = text_encoder if text_encoder is not None else TfidfSvdEncoder(dim=int(config.text_dim), seed=int(config.seed))
         emb = np.asarray(encoder.fit_transform([str(d) for d in docs]), dtype=np.float64)
         if emb.ndim != 2 or emb.shape[0] != len(docs):
