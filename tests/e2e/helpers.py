@@ -123,5 +123,14 @@ def no_exception(page: Page) -> None:
     expect(page.locator(EXCEPTION)).to_have_count(0)
 
 
+def upload_catalog(page: Page, url: str, path: str | Path, n_classes: int) -> None:
+    """Data page: switch to upload, upload ``path``, see its ``n_classes`` classes, no exception."""
+    goto(page, url, "/Data")
+    choose_radio(page, "Upload a file")
+    upload_file(page, path)
+    no_exception(page)
+    expect(page.get_by_text(f"{n_classes} classes", exact=True)).to_be_visible()
+
+
 def _css_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import EXCEPTION, choose_radio, goto, no_exception, open_page, upload_file, wait_idle
+from tests.e2e.helpers import EXCEPTION, choose_radio, no_exception, open_page, upload_catalog, wait_idle
 from tests.e2e.test_strategies_e2e import choose_strategies, grid_records
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -60,11 +60,7 @@ def test_evaluate_three_strategies_with_baselines(page, server_url, tmp_path):
     path = tmp_path / "fruit.csv"
     assert write_catalog(path) == sum(COUNTS.values()) == 240
 
-    goto(page, server_url, "/Data")
-    choose_radio(page, "Upload a file")
-    upload_file(page, path)
-    no_exception(page)
-    expect(page.get_by_text(f"{len(COUNTS)} classes", exact=True)).to_be_visible()
+    upload_catalog(page, server_url, path, len(COUNTS))
 
     # ---- Strategies: three strategies, a tail floor
     open_page(page, "Strategies")

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.helpers import EXCEPTION, choose_radio, goto, no_exception, open_page, upload_file, wait_idle
+from tests.e2e.helpers import EXCEPTION, choose_radio, no_exception, open_page, upload_catalog, wait_idle
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -111,11 +111,7 @@ def test_three_strategies_on_an_upload(page, server_url, tmp_path):
     lifted = sum(max(FLOOR - c, 0) for c in COUNTS.values())
     assert lifted == 10 + 33 + 57
 
-    goto(page, server_url, "/Data")
-    choose_radio(page, "Upload a file")
-    upload_file(page, path)
-    no_exception(page)
-    expect(page.get_by_text(f"{len(COUNTS)} classes", exact=True)).to_be_visible()
+    upload_catalog(page, server_url, path, len(COUNTS))
 
     open_page(page, "Strategies")
     no_exception(page)
