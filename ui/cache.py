@@ -27,7 +27,8 @@ def size_of(obj: Any, _depth: int = 0) -> int:
     if isinstance(obj, np.ndarray):
         return int(obj.nbytes) + (int(obj.size) * 48 if obj.dtype == object else 0)
     if isinstance(obj, (pd.DataFrame, pd.Series)):
-        return int(obj.memory_usage(deep=False).sum() if isinstance(obj, pd.DataFrame) else obj.memory_usage(deep=False))
+        # deep: text cells are most of a catalog (pyarrow-backed strings make this cheap)
+        return int(obj.memory_usage(deep=True).sum() if isinstance(obj, pd.DataFrame) else obj.memory_usage(deep=True))
     if is_dataclass(obj) and not isinstance(obj, type):
         return sum(size_of(getattr(obj, f.name), _depth + 1) for f in fields(obj))
     if isinstance(obj, dict):
@@ -90,3 +91,9 @@ def results_cache() -> BoundedCache:
 def heavy_cache() -> BoundedCache:
     """Feature spaces, maps and evaluations: at most 24 entries and 3 GB."""
     return BoundedCache(max_entries=24, max_bytes=3 * 1024**3)
+
+
+@st.cache_resource(show_spinner=False)
+def table_cache() -> BoundedCache:
+    """Loaded catalogs: at most 8 entries and 4 GB."""
+    return BoundedCache(max_entries=8, max_bytes=4 * 1024**3)

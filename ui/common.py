@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import warmup  # noqa: F401  (sets NUMBA_CACHE_DIR before anything imports numba)
+from ui import cache
 from core import io as cio
 from core.errors import SkewlabError
 from core.schema import describe_columns, detect_separator, label_values, path_depth, suggest_label
@@ -35,7 +36,6 @@ PERSISTENT = (
 #: Prefixes of per-strategy / per-page choices kept alive the same way (parameter forms...).
 PERSISTENT_PREFIXES = ("p::", "choice_")
 
-CACHE_ENTRIES = 8  # tables kept in memory across sessions (content-keyed)
 
 
 def setup(title: str) -> None:
@@ -76,9 +76,12 @@ def show_error(exc: Exception, *, where: str = "") -> None:
 # --------------------------------------------------------------------------- the catalog
 
 
-@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
-def _load_cached(sha: str, name: str, encoding, delimiter, sheet, member, _data: bytes) -> cio.LoadedTable:
-    return cio.load_table(_data, name=name, encoding=encoding, delimiter=delimiter, sheet=sheet, member=member)
+def _load_cached(sha: str, name: str, encoding, delimiter, sheet, member, data: bytes) -> cio.LoadedTable:
+    """Loaded tables, shared by sessions that upload the same bytes, bounded in entries and bytes."""
+    return cache.table_cache().get(
+        ("table", sha, name, encoding, delimiter, sheet, member),
+        lambda: cio.load_table(data, name=name, encoding=encoding, delimiter=delimiter, sheet=sheet, member=member),
+    )
 
 
 @st.cache_resource(show_spinner=False)
