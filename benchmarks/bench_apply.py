@@ -4,7 +4,7 @@ Writes ``make_catalog(n)`` to CSV, writes a recipe with ``python -m core recipe`
 ``floor:N``, small classes randomly over-sampled), runs ``python -m core apply`` in a subprocess
 and reports its wall time and peak RSS (polled every 50 ms with psutil).
 
-    python benchmarks/bench_apply.py --rows 1000000 --floor 2000
+    python benchmarks/bench_apply.py --rows 1000000 --floor 10000
 """
 
 from __future__ import annotations
@@ -43,9 +43,12 @@ def run_tracked(cmd: list[str]) -> tuple[float, float, int]:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--floor", type=int, default=2000)
+    ap.add_argument("--floor", type=int, default=None,
+                    help="tail floor (default: 1%% of the rows, so a long-tail catalog's smaller classes get SMOTE rows)")
     ap.add_argument("--dir", default=None)
     args = ap.parse_args(argv)
+    if args.floor is None:
+        args.floor = max(2000, args.rows // 100)
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.dir or tmp
         src = os.path.join(folder, f"catalog_{args.rows}.csv")
