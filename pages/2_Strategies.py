@@ -3,11 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts
+from core import charts, compare
 from core.cost import check_fits, estimate
 from core.errors import SkewlabError
 from core.resample import SMALL_CLASS_CHOICES
-from core.skew import profile_counts
 from core.strategies import REGISTRY, code_snippet, parse_pipeline
 from core.targets import TargetSpec
 from ui import common as ui
@@ -192,28 +191,9 @@ for o in outcomes:
 
 ok = [o for o in outcomes if o.result is not None]
 before = space.class_counts()
-rows = []
-after_counts: dict[str, dict] = {}
-bounds = dict(head_min=profile.head_min, tail_max=profile.tail_max, k_neighbors=profile.k_neighbors)
-base_prof = profile_counts(before, **bounds)
-rows.append({"strategy": "before", "rows": sum(before.values()), "added": 0, "removed": 0,
-             "imbalance ratio": base_prof.imbalance_ratio, "evenness": base_prof.normalized_entropy,
-             "effective classes": base_prof.effective_classes, "Gini": base_prof.gini,
-             "tail classes": len(base_prof.tail), "runtime (s)": None})
-for o in ok:
-    r = o.result
-    counts = dict(r.counts_after)
-    weighted = r.sample_weight is not None
-    if weighted:
-        wsum = pd.Series(r.sample_weight).groupby(pd.Series(r.y.astype(str))).sum()
-        counts = {str(k): float(v) for k, v in wsum.items()}
-    after_counts[o.label + (" (weighted)" if weighted else "")] = counts
-    prof = profile_counts(counts, **bounds)
-    rows.append({"strategy": o.label + (" (weighted)" if weighted else ""), "rows": len(r.y), "added": r.n_synthetic,
-                 "removed": r.n_removed, "imbalance ratio": prof.imbalance_ratio, "evenness": prof.normalized_entropy,
-                 "effective classes": prof.effective_classes, "Gini": prof.gini, "tail classes": len(prof.tail),
-                 "runtime (s)": r.runtime_s})
-summary = pd.DataFrame(rows)
+named = [(o.label, o.result) for o in ok]
+summary = compare.summary_table(before, named, head_min=profile.head_min, tail_max=profile.tail_max,
+                                k_neighbors=profile.k_neighbors)
 st.dataframe(summary, hide_index=True, width="stretch", column_config={
     "rows": st.column_config.NumberColumn(format="localized"),
     "imbalance ratio": st.column_config.NumberColumn(format="%.1f"),
@@ -224,7 +204,11 @@ st.dataframe(summary, hide_index=True, width="stretch", column_config={
 })
 st.caption("Reweighting strategies change no rows: their metrics use the sum of sample weights per class.")
 
-if after_counts:
+if ok:
+    after_counts = {}
+    for label, r in named:
+        sizes, weighted = compare.class_sizes_after(r)
+        after_counts[label + (" (weighted)" if weighted else "")] = sizes
     lc1, lc2 = st.columns(2)
     log = lc1.toggle("Log scale", value=True, key="strategies_log")
     show_all = lc2.toggle(f"All {len(before)} classes", value=len(before) <= 60, key="strategies_all",
@@ -233,15 +217,8 @@ if after_counts:
                     width="stretch")
 
     st.subheader("Rows added and removed per class")
-    delta = pd.DataFrame({"class": list(before), "rows before": list(before.values())})
-    for o in ok:
-        r = o.result
-        after = pd.Series(r.counts_after)
-        removed_by_class = pd.Series(space.y[space.position_of(r.removed_rows)]).value_counts() if r.n_removed else pd.Series(dtype=int)
-        synth = pd.Series(r.y[r.origin == "synthetic"]).value_counts() if r.n_synthetic else pd.Series(dtype=int)
-        delta[f"{o.label}: +"] = [int(synth.get(c, 0)) for c in before]
-        delta[f"{o.label}: −"] = [int(removed_by_class.get(c, 0)) for c in before]
-    keep = [c for c in delta.columns if delta[c].dtype.kind != "i" or c == "rows before" or delta[c].any()]
+    delta = compare.class_changes(space, named)
+    keep = [c for c in delta.columns if c in ("class", "rows before") or delta[c].any()]
     st.dataframe(delta[keep], hide_index=True, width="stretch", height=320)
     st.caption("+ synthetic rows added, − original rows removed. Columns that are zero everywhere are hidden.")
 
