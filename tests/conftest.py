@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import os
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,16 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def datasets_dir() -> Path:
-    """``../shared/datasets`` next to the repository; skips when it is not there."""
+    """``../shared/datasets`` next to the repository.
+
+    Missing datasets fail the run (CI lays them beside the clone); a developer without them can
+    opt into skipping with SKEWLAB_ALLOW_MISSING_DATASETS=1.
+    """
     path = _datasets_dir()
     if path is None:
-        pytest.skip("../shared/datasets is not available")
+        if os.environ.get("SKEWLAB_ALLOW_MISSING_DATASETS") == "1":
+            pytest.skip("../shared/datasets is not available (SKEWLAB_ALLOW_MISSING_DATASETS=1)")
+        pytest.fail("../shared/datasets is not beside the repository; the dataset tests need it.")
     return path
 
 
@@ -42,7 +49,7 @@ def toys_path() -> Path:
         return shared / TOYS
     local = REPO_ROOT / "data" / TOYS
     if not local.is_file():
-        pytest.skip("the toys catalog is not available")
+        pytest.fail(f"the built-in sample {local} is missing from the repository")
     return local
 
 
