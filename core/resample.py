@@ -617,12 +617,32 @@ def _smote(state: _State, need: Mapping[str, int], k_of: Mapping[str, int], seed
             nn = sklearn_kneighbors(Xc, k + 1)[:, 1:]
             r_nn = r
         s_pos, n_pos = idx[r], idx[nn[r_nn, col]]
-        X_all[at : at + m] = X_all[s_pos] + steps[:, None] * (X_all[n_pos] - X_all[s_pos])
+        _interpolate_into(X_all, at, s_pos, n_pos, steps)
         state.yc[at : at + m] = state.code(c)
         state.seed_row[at : at + m] = _row_ids(state, s_pos)
         state.neighbor_row[at : at + m] = _row_ids(state, n_pos)
         state.alpha[at : at + m] = steps
         at += m
+
+
+def _interpolate_into(X: np.ndarray, at: int, seed: np.ndarray, nbr: np.ndarray, steps: np.ndarray,
+                      *, chunk: int = 32_768) -> None:
+    """``X[at:at+m] = X[seed] + steps * (X[nbr] - X[seed])``, written in place chunk by chunk.
+
+    The same floating-point operations as imbalanced-learn's expression (so the same bits), but
+    without three full-size temporaries: one chunk-sized buffer, in cache.
+    """
+    m = len(seed)
+    buf = np.empty((min(chunk, m), X.shape[1]), dtype=X.dtype)
+    for lo in range(0, m, chunk):
+        hi = min(lo + chunk, m)
+        dest = X[at + lo : at + hi]
+        a = buf[: hi - lo]
+        np.take(X, seed[lo:hi], axis=0, out=a)
+        np.take(X, nbr[lo:hi], axis=0, out=dest)
+        dest -= a
+        dest *= steps[lo:hi, None]
+        dest += a
 
 
 def _row_ids(state: _State, positions: np.ndarray) -> np.ndarray:
