@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import os
 from pathlib import Path
 
 import pytest
@@ -28,15 +27,10 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def datasets_dir() -> Path:
-    """``../shared/datasets`` next to the repository.
-
-    Missing datasets fail the run (CI lays them beside the clone); a developer without them can
-    opt into skipping with SKEWLAB_ALLOW_MISSING_DATASETS=1.
-    """
+    """``../shared/datasets`` next to the repository; missing datasets fail the run (CI lays them
+    beside the clone)."""
     path = _datasets_dir()
     if path is None:
-        if os.environ.get("SKEWLAB_ALLOW_MISSING_DATASETS") == "1":
-            pytest.skip("../shared/datasets is not available (SKEWLAB_ALLOW_MISSING_DATASETS=1)")
         pytest.fail("../shared/datasets is not beside the repository; the dataset tests need it.")
     return path
 

@@ -5,7 +5,6 @@ from collections import Counter
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from core.errors import ParameterError, SmallClassError

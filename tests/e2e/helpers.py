@@ -132,5 +132,15 @@ def upload_catalog(page: Page, url: str, path: str | Path, n_classes: int) -> No
     expect(page.get_by_text(f"{n_classes} classes", exact=True)).to_be_visible()
 
 
+def set_tail_floor(page: Page, floor: int) -> None:
+    """Strategies page: choose the tail-floor target and set its floor."""
+    choose_radio(page, "Tail floor")
+    box = page.get_by_label("Every class at least")
+    box.fill(str(floor))
+    box.press("Enter")
+    wait_idle(page)
+    expect(box).to_have_value(str(floor))
+
+
 def _css_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import EXCEPTION, choose_radio, no_exception, open_page, upload_catalog, wait_idle
+from tests.e2e.helpers import EXCEPTION, no_exception, open_page, set_tail_floor, upload_catalog, wait_idle
 from tests.e2e.test_strategies_e2e import choose_strategies, grid_records
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -66,12 +66,7 @@ def test_evaluate_three_strategies_with_baselines(page, server_url, tmp_path):
     open_page(page, "Strategies")
     no_exception(page)
     choose_strategies(page, list(CHOSEN.values()))
-    choose_radio(page, "Tail floor")
-    floor = page.get_by_label("Every class at least")
-    floor.fill(str(FLOOR))
-    floor.press("Enter")
-    wait_idle(page)
-    expect(floor).to_have_value(str(FLOOR))
+    set_tail_floor(page, FLOOR)
     page.get_by_role("button", name="Run strategies").click()
     wait_idle(page)
     no_exception(page)

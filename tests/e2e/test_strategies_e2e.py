@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.helpers import EXCEPTION, choose_radio, no_exception, open_page, upload_catalog, wait_idle
+from tests.e2e.helpers import EXCEPTION, choose_radio, no_exception, open_page, set_tail_floor, upload_catalog, wait_idle
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -119,12 +119,7 @@ def test_three_strategies_on_an_upload(page, server_url, tmp_path):
 
     # Kites (3 rows) is too small for SMOTE: the page asks, and we let it random over-sample that class.
     expect(page.locator('[data-testid="stAlert"]').filter(has_text="Kites (3)")).to_be_visible()
-    choose_radio(page, "Tail floor")
-    floor = page.get_by_label("Every class at least")
-    floor.fill(str(FLOOR))
-    floor.press("Enter")
-    wait_idle(page)
-    expect(floor).to_have_value(str(FLOOR))
+    set_tail_floor(page, FLOOR)
     expect(page.get_by_role("radio", name="Stop and tell me (no change)")).to_be_checked()
 
     # First run with the default choice: SMOTE fails with the class named, the two others finish.
