@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core import knn32
 from core.errors import ParameterError
 
 #: Query rows per block at most (memory: block x n_fit float64, also capped by BLOCK_CELLS).
@@ -130,34 +131,96 @@ def nearest_in(fit: np.ndarray, query: np.ndarray, *, block_rows: int = BLOCK_RO
     return idx[:, 0]
 
 
-def sklearn_kneighbors(X: np.ndarray, n_neighbors: int, *, query: np.ndarray | None = None) -> np.ndarray:
+def sklearn_kneighbors(X: np.ndarray, n_neighbors: int, *, query: np.ndarray | None = None,
+                       threads: int | None = None) -> np.ndarray:
     """Neighbour positions exactly as scikit-learn's ``NearestNeighbors`` orders them.
 
     Each query row's own position is among its neighbours (usually first, but scikit-learn does
     not promise that among exactly tied rows). Cleaning methods use this so that the rows they
     keep are identical to imbalanced-learn's, ties included; one call serves every class.
+    With more than 15 features and no separate ``query``, ``knn32`` answers (same neighbours,
+    same order) on ``threads`` threads (default: every core).
     """
     from sklearn.neighbors import NearestNeighbors
 
     X = np.asarray(X, dtype=np.float64)
     if not 1 <= n_neighbors <= len(X):
         raise ParameterError(f"k-NN asks for {n_neighbors} neighbours among {len(X)} rows; it needs 1 <= k <= {len(X)}.")
+    if query is None and knn32.applies(X, n_neighbors) and np.isfinite(X).all():
+        return _proven_or_sklearn(X, n_neighbors, None, threads)
     nn = NearestNeighbors(n_neighbors=n_neighbors).fit(X)
     return nn.kneighbors(X if query is None else query, return_distance=False)
 
 
+#: When rows with an exact twin (tied neighbours: scikit-learn must order them) fall in more
+#: than this share of scikit-learn's query chunks, scikit-learn answers everything directly.
+MAX_TWIN_CHUNKS = 0.6
 
-def sklearn_kneighbors_rows(X: np.ndarray, K: int, rows: np.ndarray) -> np.ndarray:
+
+def _twin_rows(X: np.ndarray) -> np.ndarray:
+    """Whether each row has an exact twin (hashed; a collision only sends more work to sklearn)."""
+    import pandas as pd
+
+    h = pd.util.hash_pandas_object(pd.DataFrame(X, copy=False), index=False).to_numpy()
+    return pd.Series(h).duplicated(keep=False).to_numpy()
+
+
+def _sklearn_chunks(n: int) -> int:
+    """Query rows per chunk when scikit-learn splits a full query over query rows (0: it does not)."""
+    from sklearn import get_config
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    chunk = get_config()["pairwise_dist_chunk_size"]
+    return chunk if 4 * chunk * _openmp_effective_n_threads() < n else 0
+
+
+def _proven_or_sklearn(X: np.ndarray, K: int, rows: np.ndarray | None, threads: int | None = None) -> np.ndarray:
+    """``knn32``'s float32-found, float64-proven answer; its unproven rows from scikit-learn.
+
+    Tied rows cost a scikit-learn query of their whole chunk; when twins are spread over most
+    chunks (or the set is small enough that scikit-learn answers any tie with the full query),
+    scikit-learn answers directly instead, so this is never much slower than scikit-learn.
+    """
+    q = np.arange(len(X)) if rows is None else np.asarray(rows, dtype=np.int64)
+    twins = _twin_rows(X)[q]
+    if twins.any():
+        chunk = _sklearn_chunks(len(X))
+        spread = len(np.unique(q[twins] // chunk)) / -(-len(X) // chunk) if chunk else 1.0
+        if spread > MAX_TWIN_CHUNKS:
+            return _sklearn_rows(X, K, q)
+    nbr, unproven = knn32.kneighbors(X, K, rows, threads=threads)
+    if len(unproven) > knn32.MAX_FALLBACK_SHARE * len(nbr):
+        return _sklearn_rows(X, K, np.arange(len(X)) if rows is None else rows)
+    if len(unproven):
+        q = unproven if rows is None else np.asarray(rows, dtype=np.int64)[unproven]
+        nbr[unproven] = _sklearn_rows(X, K, q)
+    return nbr
+
+
+def sklearn_kneighbors_rows(X: np.ndarray, K: int, rows: np.ndarray, *, threads: int | None = None) -> np.ndarray:
     """Rows ``rows`` of ``sklearn_kneighbors(X, K)``, without querying the others.
 
     A kd-tree answers each query on its own. Brute force (more than 15 features) breaks ties by
-    the order it scans fitted rows, which depends on how it splits the work; asking for the
-    split it uses when every row is a query (in parallel over query rows) gives the same answer.
+    the order it scans fitted rows and by how the distances round, which depend on how it splits
+    the work; asking for the split it uses when every row is a query (whole chunks of query rows,
+    aligned as there) gives the same answer.
+    With more than 15 features ``knn32`` answers (same neighbours, same order), on ``threads``
+    threads (default: every core).
     """
-    from sklearn.neighbors import NearestNeighbors
-
     X = np.asarray(X, dtype=np.float64)
     rows = np.asarray(rows, dtype=np.int64)
+    if knn32.applies(X, K) and np.isfinite(X).all():
+        # every row a query costs half the products (symmetric): cheaper above half the rows
+        if 2 * len(rows) > len(X):
+            return _proven_or_sklearn(X, K, None, threads)[rows]
+        return _proven_or_sklearn(X, K, rows, threads)
+    return _sklearn_rows(X, K, rows)
+
+
+def _sklearn_rows(X: np.ndarray, K: int, rows: np.ndarray) -> np.ndarray:
+    """scikit-learn's own answer for query rows ``rows`` of ``X`` (as in the full query)."""
+    from sklearn.neighbors import NearestNeighbors
+
     nn = NearestNeighbors(n_neighbors=K).fit(X)
     if nn._fit_method != "brute":
         return nn.kneighbors(X[rows], return_distance=False)
@@ -167,9 +230,21 @@ def sklearn_kneighbors_rows(X: np.ndarray, K: int, rows: np.ndarray) -> np.ndarr
 
     # scikit-learn's "auto" for a full query (n_X == n_Y) splits over query rows only when
     # 4 * chunk * threads < n; otherwise over fitted rows. Small sets: ask the full query.
-    if not 4 * get_config()["pairwise_dist_chunk_size"] * _openmp_effective_n_threads() < len(X):
+    chunk = get_config()["pairwise_dist_chunk_size"]
+    if not 4 * chunk * _openmp_effective_n_threads() < len(X):
         return nn.kneighbors(X, return_distance=False)[rows]
-
-    return ArgKmin.compute(X=np.ascontiguousarray(X[rows]), Y=nn._fit_X, k=K, metric=nn.effective_metric_,
-                           metric_kwargs=nn.effective_metric_params_, strategy="parallel_on_X",
-                           return_distance=False)
+    # Over query rows, each chunk of `chunk` query rows is one matrix product against each chunk
+    # of fitted rows. Equal distances can round differently in another chunk layout, so ask for
+    # whole chunks, aligned as in the full query: then every tie breaks as it does there.
+    out = np.empty((len(rows), K), dtype=np.int64)
+    ids = rows // chunk
+    needed = np.unique(ids)
+    runs = np.split(needed, np.flatnonzero(np.diff(needed) > 1) + 1)
+    for run in runs:
+        lo, hi = int(run[0]) * chunk, min((int(run[-1]) + 1) * chunk, len(X))
+        got = ArgKmin.compute(X=X[lo:hi], Y=nn._fit_X, k=K, metric=nn.effective_metric_,
+                              metric_kwargs=nn.effective_metric_params_, strategy="parallel_on_X",
+                              return_distance=False)
+        sel = (ids >= run[0]) & (ids <= run[-1])
+        out[sel] = got[rows[sel] - lo]
+    return out

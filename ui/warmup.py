@@ -1,4 +1,4 @@
-"""Compile UMAP's numba code in the background when the server starts, so no analyst waits for it.
+"""Warm the numba code of UMAP and of the exact k-NN search in the background at server start.
 
 numba's on-disk cache (NUMBA_CACHE_DIR, default .cache/numba in the project) keeps the compiled
 code across server restarts; a warm cache makes this a second or two.
@@ -22,6 +22,10 @@ def _warm(state: dict) -> None:
     try:
         import numpy as np
         import umap
+
+        from core import knn32
+
+        knn32.warm_up()  # the resamplers' exact k-NN kernels (SMOTE, Tomek, ENN, ...)
 
         X = np.random.default_rng(0).normal(size=(400, 8))
         model = umap.UMAP(n_neighbors=10, n_epochs=30, random_state=0).fit(X)

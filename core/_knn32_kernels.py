@@ -1,0 +1,72 @@
+"""numba kernels of ``core.knn32`` (imported only when that search runs; cached on disk by numba)."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(nogil=True, cache=True)
+def push(bv, bi, v, j):  # pragma: no cover - compiled
+    """Insert value ``v`` (position ``j``) into the ascending list ``bv``/``bi``, dropping the last."""
+    p = bv.shape[0] - 1
+    while p > 0 and bv[p - 1] > v:
+        bv[p] = bv[p - 1]
+        bi[p] = bi[p - 1]
+        p -= 1
+    bv[p] = v
+    bi[p] = j
+
+
+@nb.njit(nogil=True, cache=True)
+def scan_tile(tile, r0, c0, best_v, best_i, both):  # pragma: no cover - compiled
+    """Offer tile values to the candidate lists.
+
+    Row ``a`` of the tile offers ``tile[a, j]`` for query ``r0 + a`` and candidate ``c0 + j``;
+    with ``both`` (an off-diagonal tile of a symmetric matrix) also for query ``c0 + j`` and
+    candidate ``r0 + a``. Blocks of 64 values are compared to the row's threshold in one SIMD
+    pass first; only blocks with a value below it are walked one by one.
+    """
+    m, n = tile.shape
+    last = best_v.shape[1] - 1
+    nfull = n // 64 * 64  # tiles are padded to a multiple of 64 columns
+    for a in range(m):
+        row = tile[a]
+        t = best_v[r0 + a, last]
+        for s in range(0, nfull, 64):
+            c = 0
+            for j in range(64):
+                c += row[s + j] < t
+            if c:
+                for j in range(s, s + 64):
+                    if row[j] < best_v[r0 + a, last]:
+                        push(best_v[r0 + a], best_i[r0 + a], row[j], c0 + j)
+                t = best_v[r0 + a, last]
+    if both:
+        thr = np.empty(n, np.float32)
+        for j in range(n):
+            thr[j] = best_v[c0 + j, last]
+        for a in range(m):
+            row = tile[a]
+            for s in range(0, nfull, 64):
+                c = 0
+                for j in range(64):
+                    c += row[s + j] < thr[s + j]
+                if c:
+                    for j in range(s, s + 64):
+                        if row[j] < thr[j]:
+                            push(best_v[c0 + j], best_i[c0 + j], row[j], r0 + a)
+                            thr[j] = best_v[c0 + j, last]
+
+
+@nb.njit(nogil=True, cache=True)
+def merge(bv1, bi1, bv2, bi2):  # pragma: no cover - compiled
+    """Merge candidate lists ``bv2``/``bi2`` into ``bv1``/``bi1`` row by row."""
+    n, L = bv1.shape
+    for r in range(n):
+        for p in range(L):
+            v = bv2[r, p]
+            if v < bv1[r, L - 1]:
+                push(bv1[r], bi1[r], v, bi2[r, p])
+            else:
+                break

@@ -1,0 +1,260 @@
+"""Exact k nearest neighbours in scikit-learn's order, found in float32 and proven in float64.
+
+scikit-learn's brute-force search (what ``NearestNeighbors`` uses above 15 features, so what
+imbalanced-learn's SMOTE, Tomek links and ENN use) computes every distance in float64 and
+pushes each one through a heap. Here the same search runs in three steps:
+
+1. **Candidates in float32.** Squared distances come from one float32 matrix product per tile
+   of the augmented rows ``[-2x, |x|^2, 1] . [y, 1, |y|^2]`` (centred data), and a numba kernel
+   keeps each row's ``L = K + EXTRA`` smallest. A fixed-width compare skips almost every value
+   with SIMD. When every row is a query, only tiles on or above the diagonal are computed and
+   each is read both ways (the matrix is symmetric). The tiles are split over threads (BLAS
+   single-threaded inside each), each thread with its own candidate lists, merged at the end.
+2. **A proof per row.** The float32 value of a squared distance is within
+   ``E_i = 2 (d + 6) u32 (|x_i| + max|x|)^2`` of the exact one (rounding of the inputs plus a
+   dot product of ``d + 2`` terms, any summation order). If the row's L-th candidate is more
+   than ``3 E_i`` above its K-th, the true K nearest are among the candidates. They are then
+   re-scored exactly in float64 and sorted. (A row with a thinner margin gets every distance in
+   float64 instead.) If every gap between consecutive distances up to
+   the (K+1)-th is wider than twice the rounding error of scikit-learn's own float64 formula,
+   the order is the one scikit-learn finds: it cannot differ without a near tie.
+3. **Ties go to scikit-learn.** Rows that fail either check (exact duplicates, near ties,
+   crowded margins) are answered by scikit-learn itself, with the work split exactly as it
+   splits it for the full query (``knn.sklearn_kneighbors_rows``), so tied rows come back in
+   its order too.
+
+The answer is therefore identical to ``NearestNeighbors(n_neighbors=K).fit(X).kneighbors(Q)``
+row for row, ties included; ``tests/core/test_knn32.py`` checks this on data built to have
+duplicates, near ties and large offsets.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+#: Below this many fitted rows scikit-learn's own search is used.
+MIN_ROWS = 64
+#: Tiles per thread at least (a thread costs more than a few small tiles).
+MIN_TILES_PER_THREAD = 4
+#: Candidates kept per row beyond the K asked for (the margin that proves the K).
+EXTRA = 2
+#: Rows and columns of one float32 tile of the distance matrix (4 MB).
+TILE = 1024
+#: When more than this share of rows needs scikit-learn anyway, it answers all of them.
+MAX_FALLBACK_SHARE = 0.25
+_U32 = float(np.finfo(np.float32).eps) / 2
+_U64 = float(np.finfo(np.float64).eps) / 2
+_SENTINEL = np.float32(1e30)
+
+
+def _kernels():
+    """The numba kernels (``core/_knn32_kernels.py``), imported and compiled on first use."""
+    from core import _knn32_kernels as k
+
+    return k.scan_tile, k.merge
+
+
+def applies(X: np.ndarray, K: int) -> bool:
+    """Whether this search is used: dense float rows, scikit-learn would brute-force, enough rows."""
+    return (
+        isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] > 15
+        and len(X) >= MIN_ROWS and K + EXTRA < len(X)
+    )
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0
+_BLAS_RESTORE = None
+
+
+class _SingleThreadedBlas:
+    """BLAS limited to one thread while any search runs (each search thread runs its own BLAS).
+
+    threadpoolctl's limit is process-wide; searches may overlap (several sessions of the app,
+    or classes searched in parallel), so the first one in sets the limit and the last one out
+    restores it.
+    """
+
+    def __enter__(self):
+        global _BLAS_USERS, _BLAS_RESTORE
+        with _BLAS_LOCK:
+            if _BLAS_USERS == 0:
+                _BLAS_RESTORE = _controller().limit(limits=1, user_api="blas")
+            _BLAS_USERS += 1
+        return self
+
+    def __exit__(self, *exc):
+        global _BLAS_USERS, _BLAS_RESTORE
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0 and _BLAS_RESTORE is not None:
+                _BLAS_RESTORE.restore_original_limits()
+                _BLAS_RESTORE = None
+        return False
+
+
+_CONTROLLER = None
+
+
+def _controller():
+    """One threadpoolctl controller per process (finding the libraries costs ~2 ms per call)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
+def worker_threads() -> int:
+    """Threads a search uses: SKEWLAB_KNN_THREADS, else the cores this process may run on (<= 8)."""
+    env = os.environ.get("SKEWLAB_KNN_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
+def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads: int | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``L`` smallest float32 squared distances of each query row, and their error bound.
+
+    Returns ``(values (m, L) float32 ascending, positions (m, L) int64, bound (m,) float64)``;
+    queries are ``X[rows]`` (default: every row, then the symmetric half is computed).
+    """
+    scan_tile, merge = _kernels()
+    n, d = X.shape
+    Xc = X - X.mean(axis=0)
+    sq = np.einsum("ij,ij->i", Xc, Xc)
+    big = float(np.sqrt(sq.max()))
+    sym = rows is None
+    q_idx = np.arange(n) if sym else np.asarray(rows, dtype=np.int64)
+    m = len(q_idx)
+    n_pad = -(-n // 64) * 64
+    B = np.zeros((d + 2, n_pad), dtype=np.float32)
+    B[:d, :n] = Xc.T
+    B[d, :n] = 1.0
+    B[d + 1, :n] = sq
+    B[d + 1, n:] = _SENTINEL
+    m_pad = n_pad if sym else m
+    A = np.zeros((m_pad, d + 2), dtype=np.float32)
+    A[:m, :d] = -2.0 * Xc[q_idx]
+    A[:m, d] = sq[q_idx]
+    A[:m, d + 1] = 1.0
+    A[m:, d] = _SENTINEL
+    tile = TILE
+    q_blocks = range(0, m_pad, tile)
+    f_blocks = range(0, n_pad, tile)
+    if sym:
+        tasks = [(r0, c0) for r0 in q_blocks for c0 in f_blocks if c0 >= r0]
+    else:
+        tasks = [(r0, c0) for r0 in q_blocks for c0 in f_blocks]
+    n_threads = max(1, min(threads or worker_threads(), len(tasks) // MIN_TILES_PER_THREAD))
+    best = [(np.full((m_pad, L), np.inf, dtype=np.float32), np.full((m_pad, L), -1, dtype=np.int64))
+            for _ in range(n_threads)]
+    errors: list[BaseException] = []
+
+    def work(tid: int) -> None:
+        try:
+            bv, bi = best[tid]
+            buf = np.empty((tile, tile), dtype=np.float32)
+            for t in range(tid, len(tasks), n_threads):
+                r0, c0 = tasks[t]
+                a, b = A[r0 : r0 + tile], B[:, c0 : c0 + tile]
+                T = np.matmul(a, b, out=buf) if a.shape[0] == b.shape[1] == tile else a @ b
+                scan_tile(T, r0, c0, bv, bi, sym and c0 != r0)
+        except BaseException as exc:  # pragma: no cover - re-raised below
+            errors.append(exc)
+
+    with _SingleThreadedBlas():
+        if n_threads == 1:
+            work(0)
+        else:
+            pool = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(n_threads)]
+            for th in pool:
+                th.start()
+            for th in pool:
+                th.join()
+    if errors:
+        raise errors[0]
+    bv, bi = best[0]
+    for ov, oi in best[1:]:
+        merge(bv, bi, ov, oi)
+    bv, bi = bv[:m], bi[:m]
+    bound = 2.0 * (d + 6) * _U32 * (np.sqrt(sq[q_idx]) + big) ** 2
+    return bv, bi, bound
+
+
+def _exact_sq(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    out = np.empty(cand.shape, dtype=np.float64)
+    for lo in range(0, len(q_idx), chunk):
+        hi = min(lo + chunk, len(q_idx))
+        diff = X[cand[lo:hi]] - X[q_idx[lo:hi]][:, None, :]
+        out[lo:hi] = np.einsum("ijk,ijk->ij", diff, diff)
+    return out
+
+
+def _exact_all(X: np.ndarray, q_idx: np.ndarray, L: int, cells: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """The ``L`` smallest exact float64 squared distances of a few query rows to every row."""
+    n = len(X)
+    out_d = np.empty((len(q_idx), L), dtype=np.float64)
+    out_i = np.empty((len(q_idx), L), dtype=np.int64)
+    step = max(1, cells // n)
+    for lo in range(0, len(q_idx), step):
+        q = X[q_idx[lo : lo + step]]
+        D = np.zeros((len(q), n), dtype=np.float64)
+        for f in range(X.shape[1]):
+            diff = X[:, f][None, :] - q[:, f][:, None]
+            D += diff * diff
+        idx = np.argpartition(D, L - 1, axis=1)[:, :L]
+        out_i[lo : lo + len(q)] = idx
+        out_d[lo : lo + len(q)] = np.take_along_axis(D, idx, axis=1)
+    return out_d, out_i
+
+
+def kneighbors(X: np.ndarray, K: int, rows: np.ndarray | None = None, *, threads: int | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Neighbour positions of the proven rows, and the rows scikit-learn must answer.
+
+    Returns ``(nbr (m, K) int64, unproven)`` where ``unproven`` holds positions in the query
+    list (not in ``X``) whose rows of ``nbr`` are not filled. A row whose float32 margin is too
+    thin to prove its candidates gets every distance in float64 instead (a few rows at most;
+    when there are many, they are all left to scikit-learn).
+    """
+    n, d = X.shape
+    L = K + EXTRA
+    vals, cand, bound = candidates(X, L, rows, threads=threads)
+    q_idx = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+    found = (cand.min(axis=1) >= 0) & (cand.max(axis=1) < n)
+    found &= (vals[:, L - 1].astype(np.float64) - vals[:, K - 1].astype(np.float64)) > 3.0 * bound
+    thin = np.flatnonzero(~found)
+    if len(thin) > MAX_FALLBACK_SHARE * len(q_idx):
+        return np.zeros((len(q_idx), K), dtype=np.int64), np.arange(len(q_idx))
+    cand = np.where(found[:, None], cand, 0)
+    exact = _exact_sq(X, q_idx, cand)
+    if len(thin):
+        exact[thin], cand[thin] = _exact_all(X, q_idx[thin], L)
+    order = np.argsort(exact, axis=1, kind="stable")
+    exact = np.take_along_axis(exact, order, axis=1)
+    cand = np.take_along_axis(cand, order, axis=1)
+    # scikit-learn's float64 |x|^2 - 2x.y + |y|^2 on the raw rows: error within tol of exact
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X))
+    tol = 4.0 * (d + 4) * _U64 * (norms[q_idx] + norms.max()) ** 2
+    gaps = np.diff(exact[:, : K + 1], axis=1)
+    ok = np.all(gaps > 2.0 * tol[:, None], axis=1)
+    return cand[:, :K], np.flatnonzero(~ok)
+
+
+def warm_up() -> None:
+    """Load (or compile, the first time on a machine) the numba kernels with every signature used."""
+    scan_tile, merge = _kernels()
+    bv = np.full((64, 3), np.inf, dtype=np.float32)
+    bi = np.full((64, 3), -1, dtype=np.int64)
+    tile = np.ones((64, 64), dtype=np.float32)
+    scan_tile(tile, 0, 0, bv, bi, True)
+    merge(bv, bi, bv.copy(), bi.copy())

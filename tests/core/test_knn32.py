@@ -1,0 +1,258 @@
+"""knn32: float32-found, float64-proven k-NN must equal scikit-learn's, row for row, ties included."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.neighbors import NearestNeighbors
+
+from core import knn, knn32
+
+
+def _sk(X: np.ndarray, K: int) -> np.ndarray:
+    return NearestNeighbors(n_neighbors=K).fit(X).kneighbors(X, return_distance=False)
+
+
+def _blobs(n: int, d: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1.5, size=(8, d))
+    return centres[rng.integers(0, 8, n)] + rng.standard_normal((n, d))
+
+
+def _duplicates(n: int, d: int) -> np.ndarray:
+    X = _blobs(n, d, seed=1)
+    rng = np.random.default_rng(2)
+    X[rng.choice(n, n // 3, replace=False)] = X[rng.choice(n, n // 3, replace=True)]
+    return X
+
+
+def _near_ties(n: int, d: int) -> np.ndarray:
+    X = _blobs(n, d, seed=3)
+    # pairs of rows mirrored around a centre row: equal distances up to rounding
+    for i in range(0, n - 3, 40):
+        e = np.zeros(d)
+        e[i % d] = 0.01
+        X[i + 1], X[i + 2] = X[i] + e, X[i] - e
+    return X
+
+
+def _integers(n: int, d: int) -> np.ndarray:
+    return np.random.default_rng(4).integers(0, 3, size=(n, d)).astype(np.float64)
+
+
+def _offset(n: int, d: int) -> np.ndarray:
+    return _blobs(n, d, seed=5) * 1e-3 + 1e6  # float32 cannot tell these rows apart
+
+
+CASES = {"blobs": _blobs, "duplicates": _duplicates, "near_ties": _near_ties, "integers": _integers,
+         "offset": _offset}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("K", [2, 4, 6])
+def test_full_query_equals_sklearn(case, K, monkeypatch):
+    X = CASES[case](3000, 20)
+    used = []
+    real = knn32.kneighbors
+    monkeypatch.setattr(knn32, "kneighbors", lambda *a, **k: used.append(1) or real(*a, **k))
+    got = knn.sklearn_kneighbors(X, K)
+    # twins spread over every chunk: scikit-learn must order their ties, so it answers directly
+    assert bool(used) == (case != "duplicates")
+    np.testing.assert_array_equal(got, _sk(X, K))
+
+
+def test_a_few_twins_still_take_the_fast_search(monkeypatch):
+    X = _blobs(3000, 20, seed=6)
+    X[10:20] = X[40:50]  # ten twins, all in scikit-learn's first query chunk
+    used = []
+    real = knn32.kneighbors
+    monkeypatch.setattr(knn32, "kneighbors", lambda *a, **k: used.append(1) or real(*a, **k))
+    for K in (2, 4):
+        np.testing.assert_array_equal(knn.sklearn_kneighbors(X, K), _sk(X, K))
+        rows = np.arange(0, 3000, 3)
+        np.testing.assert_array_equal(knn.sklearn_kneighbors_rows(X, K, rows), _sk(X, K)[rows])
+    assert len(used) == 4
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_query_rows_equal_sklearn(case):
+    X = CASES[case](2600, 18)
+    full = _sk(X, 6)
+    rng = np.random.default_rng(7)
+    for rows in (np.sort(rng.choice(len(X), 300, replace=False)), np.arange(0, len(X), 2)):
+        np.testing.assert_array_equal(knn.sklearn_kneighbors_rows(X, 6, rows), full[rows])
+
+
+def test_ties_go_to_sklearn_and_clean_rows_do_not():
+    X = _duplicates(3000, 20)
+    nbr, unproven = knn32.kneighbors(X, 4)
+    dup = np.array([np.sum(np.all(X == X[i], axis=1)) > 1 for i in range(len(X))])
+    # every row with an exact twin is tied at distance 0: left to scikit-learn
+    assert set(np.flatnonzero(dup)) <= set(unproven.tolist())
+    proven = np.setdiff1d(np.arange(len(X)), unproven)
+    assert len(proven) > 500  # rows near no twin (a twin among the neighbours is a tie too)
+    np.testing.assert_array_equal(nbr[proven], _sk(X, 4)[proven])
+
+
+def test_offset_rows_fall_back_not_misorder():
+    X = _offset(3000, 20)
+    _, unproven = knn32.kneighbors(X, 4)
+    assert len(unproven) == len(X)  # float32 sees one point: nothing can be proven
+    np.testing.assert_array_equal(knn.sklearn_kneighbors(X, 4), _sk(X, 4))
+
+
+def test_error_bound_holds():
+    for X in (_blobs(3000, 24, seed=9), _blobs(3000, 24, seed=9) * 50 + 300):
+        vals, cand, bound = knn32.candidates(X, 8)
+        exact = np.einsum("ijk,ijk->ij", X[cand] - X[:, None, :], X[cand] - X[:, None, :])
+        err = np.abs(vals.astype(np.float64) - exact)
+        assert np.all(err <= bound[:, None]), float((err / bound[:, None]).max())
+        assert np.all(np.diff(vals, axis=1) >= 0)
+
+
+def test_threads_do_not_change_the_answer():
+    X = _near_ties(5000, 20)
+    one, u1 = knn32.kneighbors(X, 6, threads=1)
+    two, u2 = knn32.kneighbors(X, 6, threads=2)
+    np.testing.assert_array_equal(u1, u2)
+    ok = np.setdiff1d(np.arange(len(X)), u1)
+    np.testing.assert_array_equal(one[ok], two[ok])
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_blas_limit_restored_after_overlapping_searches():
+    before = _blas_threads()
+    X = _blobs(6000, 20)
+    errors = []
+
+    def run():
+        try:
+            knn32.kneighbors(X, 3)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=run) for _ in range(3)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join()
+    assert not errors
+    assert _blas_threads() == before
+
+
+def test_does_not_apply_where_sklearn_uses_a_tree():
+    assert not knn32.applies(_blobs(3000, 15), 4)  # kd-tree territory: scikit-learn answers
+    assert not knn32.applies(_blobs(knn32.MIN_ROWS - 1, 20), 4)
+    assert knn32.applies(_blobs(3000, 16), 4)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(70, 400), d=st.integers(16, 24), K=st.integers(1, 7), dup=st.floats(0, 0.5),
+       scale=st.sampled_from([1e-3, 1.0, 1e3]), seed=st.integers(0, 2**16))
+def test_property_equals_sklearn(n, d, K, dup, scale, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * scale
+    k = int(dup * n)
+    if k:
+        X[rng.choice(n, k, replace=False)] = X[rng.choice(n, k, replace=True)]
+    np.testing.assert_array_equal(knn.sklearn_kneighbors(X, K), _sk(X, K))
+    rows = np.sort(rng.choice(n, max(1, n // 3), replace=False))
+    np.testing.assert_array_equal(knn.sklearn_kneighbors_rows(X, K, rows), _sk(X, K)[rows])
+
+
+# ------------------------------------------------------------------ through the resamplers
+
+
+def _space(X: np.ndarray, y: np.ndarray):
+    from core.features import FeatureConfig, FeatureSpace
+
+    names = tuple(f"f{i}" for i in range(X.shape[1]))
+    labels = np.array([f"c{int(v):02d}" for v in range(int(y.max()) + 1)], dtype=object)[y]
+    return FeatureSpace(X=np.ascontiguousarray(X), y=labels, rows=np.arange(len(X), dtype=np.int64),
+                        feature_names=names, config=FeatureConfig(numeric=names),
+                        blocks={n: slice(i, i + 1) for i, n in enumerate(names)}, n_frame_rows=len(X))
+
+
+def _long_tail(n: int, d: int, dup: float) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(11)
+    sizes = np.maximum((n / np.arange(1, 9) ** 1.2 / np.sum(1 / np.arange(1, 9) ** 1.2)).astype(int), 8)
+    y = np.repeat(np.arange(8), sizes)
+    X = rng.normal(0, 1.5, (8, d))[y] + rng.standard_normal((len(y), d))
+    k = int(dup * len(y))
+    if k:  # twins within a class (same features, same label), as catalogs have them
+        src = rng.choice(len(y), k)
+        for cls in range(8):
+            pos = np.flatnonzero(y == cls)
+            s = src[y[src] == cls]
+            X[rng.choice(pos, min(len(s), len(pos)), replace=False)[: len(s)]] = X[s[: len(pos)]]
+    return X, y
+
+
+@pytest.mark.parametrize("dup", [0.0, 0.1])
+def test_resamplers_equal_imbalanced_learn_on_wide_data(dup):
+    import warnings
+
+    from imblearn.combine import SMOTEENN, SMOTETomek
+    from imblearn.over_sampling import SMOTE
+    from imblearn.under_sampling import EditedNearestNeighbours, TomekLinks
+
+    from core.resample import resample
+
+    X, y = _long_tail(4000, 20, dup)
+    sp = _space(X, y)
+    assert knn32.applies(X, 2)
+    cases = [("smote", SMOTE(random_state=0)), ("tomek_links", TomekLinks()), ("enn", EditedNearestNeighbours()),
+             ("smote_enn", SMOTEENN(random_state=0)), ("smote_tomek", SMOTETomek(random_state=0))]
+    for name, est in cases:
+        r = resample(sp, name, seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Xi, yi = est.fit_resample(X, y)
+        assert r.counts_after == {f"c{int(c):02d}": int(v) for c, v in zip(*np.unique(yi, return_counts=True))}, name
+        if name == "smote":
+            np.testing.assert_array_equal(r.X[r.origin == "synthetic"], Xi[len(X):])
+        elif name in ("tomek_links", "enn"):
+            np.testing.assert_array_equal(r.row, np.sort(est.sample_indices_))
+        else:
+            a, b = r.X[np.lexsort(r.X.T[::-1])], Xi[np.lexsort(Xi.T[::-1])]
+            np.testing.assert_array_equal(a, b)
+
+
+def test_resamplers_equal_imbalanced_learn_on_the_sample_catalog():
+    """The toys sample with its text features (82 columns): real duplicates and ties."""
+    import sys
+    import warnings
+    from pathlib import Path
+
+    from imblearn.over_sampling import SMOTE
+    from imblearn.under_sampling import EditedNearestNeighbours, TomekLinks
+
+    from core.resample import resample
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_resample import space
+
+    sp = space("toys")
+    keep = np.isin(sp.y, [c for c, n in sp.class_counts().items() if n >= 6])
+    X = sp.X[keep]
+    classes, y = np.unique(sp.y[keep].astype(str), return_inverse=True)
+    sub = _space(X, y)
+    assert knn32.applies(X, 2) and X.shape[1] > 15
+    for name, est in [("smote", SMOTE(random_state=0)), ("tomek_links", TomekLinks()), ("enn", EditedNearestNeighbours())]:
+        r = resample(sub, name, seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Xi, yi = est.fit_resample(X, y)
+        if name == "smote":
+            np.testing.assert_array_equal(r.X[r.origin == "synthetic"], Xi[len(X):])
+        else:
+            np.testing.assert_array_equal(r.row, np.sort(est.sample_indices_))
