@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core import knn32
 from core.errors import ParameterError, SchemaError, SmallClassError
 from core.features import FeatureSpace
 from core.knn import kneighbors, sklearn_kneighbors, sklearn_kneighbors_rows
@@ -591,38 +592,65 @@ def _smote(state: _State, need: Mapping[str, int], k_of: Mapping[str, int], seed
     """SMOTE as imbalanced-learn draws it (same RandomState per class), with provenance."""
     if not need:
         return
-    total = int(sum(max(int(m), 0) for m in need.values()))
     real = state.positions()
-    start = state.extend(total)
-    X_all = state.X
-    at = start
+    jobs, at = [], len(state.yc)
     for c in sorted(need):
         m, k = int(need[c]), int(k_of[c])
-        if m <= 0:
-            continue
-        idx = real.get(c, np.zeros(0, dtype=np.int64))  # real rows only
-        Xc = X_all[idx]
-        # the draws only need the size of the neighbour table, so draw first and find the
-        # neighbours (in scikit-learn's order, ties included, as imbalanced-learn takes them)
-        # of the drawn seed rows only
+        if m > 0:
+            jobs.append((c, real.get(c, np.zeros(0, dtype=np.int64)), m, k, at))  # real rows only
+            at += m
+    state.extend(at - len(state.yc))
+
+    def one(job, threads):
+        c, idx, m, k, at = job
         rs = np.random.RandomState(seed)
         draws = rs.randint(low=0, high=len(idx) * k, size=m)
         steps = rs.uniform(size=m)
         r, col = np.floor_divide(draws, k), np.mod(draws, k)
-        drawn = np.unique(r)
-        if len(drawn) < len(idx):
-            nn = sklearn_kneighbors_rows(Xc, k + 1, drawn)[:, 1:]
-            r_nn = np.searchsorted(drawn, r)
-        else:
-            nn = sklearn_kneighbors(Xc, k + 1)[:, 1:]
+        # the draws only need the size of the neighbour table, so draw first and find the
+        # neighbours (in scikit-learn's order, ties included, as imbalanced-learn takes them)
+        # of the drawn seed rows only
+        Xc = state.X[idx]
+        hit = np.zeros(len(idx), dtype=bool)
+        hit[r] = True
+        if hit.all():
+            nn = sklearn_kneighbors(Xc, k + 1, threads=threads)[:, 1:]
             r_nn = r
+        else:
+            nn = sklearn_kneighbors_rows(Xc, k + 1, np.flatnonzero(hit), threads=threads)[:, 1:]
+            r_nn = (np.cumsum(hit) - 1)[r]
         s_pos, n_pos = idx[r], idx[nn[r_nn, col]]
-        _interpolate_into(X_all, at, s_pos, n_pos, steps)
+        _interpolate_into(state.X, at, s_pos, n_pos, steps)
         state.yc[at : at + m] = state.code(c)
         state.seed_row[at : at + m] = _row_ids(state, s_pos)
         state.neighbor_row[at : at + m] = _row_ids(state, n_pos)
         state.alpha[at : at + m] = steps
-        at += m
+
+    _run_by_class(jobs, one, size=lambda job: len(job[1]))
+
+
+def _run_by_class(jobs: list, fn, *, size) -> None:
+    """Run ``fn(job, threads)`` for every job (each writes its own rows), classes in parallel.
+
+    Classes go to a pool of ``knn32.worker_threads()`` threads, largest first, one thread each
+    (numpy and the k-NN kernels release the GIL). A class with at least half of all the k-NN
+    work (size squared) runs first, alone, on every thread.
+    """
+    workers = knn32.worker_threads()
+    if workers < 2 or len(jobs) < 2:
+        for job in jobs:
+            fn(job, None)
+        return
+    jobs = sorted(jobs, key=lambda j: -size(j))
+    work = [float(size(j)) ** 2 for j in jobs]
+    if work[0] >= 0.5 * sum(work):
+        fn(jobs[0], None)
+        jobs = jobs[1:]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for fut in [pool.submit(fn, job, 1) for job in jobs]:
+            fut.result()
 
 
 def _interpolate_into(X: np.ndarray, at: int, seed: np.ndarray, nbr: np.ndarray, steps: np.ndarray,
