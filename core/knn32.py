@@ -51,8 +51,8 @@ _SENTINEL = np.float32(1e30)
 
 
 def _kernels():
-    """The numba kernels (``core/_knn32_kernels.py``), imported and compiled on first use."""
-    from core import _knn32_kernels as k
+    """The numba kernels (``core/_kernels.py``), imported and compiled on first use."""
+    from core import _kernels as k
 
     return k.scan_tile, k.merge
 
@@ -258,3 +258,7 @@ def warm_up() -> None:
     tile = np.ones((64, 64), dtype=np.float32)
     scan_tile(tile, 0, 0, bv, bi, True)
     merge(bv, bi, bv.copy(), bi.copy())
+    from core._kernels import interpolate  # SMOTE's, loaded here too so no run pays for it
+
+    X = np.zeros((4, 2))
+    interpolate(X, 2, np.zeros(2, dtype=np.int64), np.ones(2, dtype=np.int64), np.full(2, 0.5))

@@ -653,14 +653,25 @@ def _run_by_class(jobs: list, fn, *, size) -> None:
             fut.result()
 
 
+#: Synthetic rows of one class from which SMOTE interpolates with the numba kernel.
+NUMBA_MIN_ROWS = 20_000
+
+
 def _interpolate_into(X: np.ndarray, at: int, seed: np.ndarray, nbr: np.ndarray, steps: np.ndarray,
                       *, chunk: int = 32_768) -> None:
     """``X[at:at+m] = X[seed] + steps * (X[nbr] - X[seed])``, written in place chunk by chunk.
 
     The same floating-point operations as imbalanced-learn's expression (so the same bits), but
-    without three full-size temporaries: one chunk-sized buffer, in cache.
+    without three full-size temporaries: one chunk-sized buffer, in cache. From
+    ``NUMBA_MIN_ROWS`` rows a numba kernel does it in one pass (same operations, same bits).
     """
     m = len(seed)
+    if m >= NUMBA_MIN_ROWS and X.flags.c_contiguous:
+        from core._kernels import interpolate
+
+        interpolate(X, at, np.ascontiguousarray(seed, dtype=np.int64), np.ascontiguousarray(nbr, dtype=np.int64),
+                    np.ascontiguousarray(steps, dtype=np.float64))
+        return
     buf = np.empty((min(chunk, m), X.shape[1]), dtype=X.dtype)
     for lo in range(0, m, chunk):
         hi = min(lo + chunk, m)
