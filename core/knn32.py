@@ -14,8 +14,8 @@ pushes each one through a heap. Here the same search runs in three steps:
    ``E_i = 2 (d + 6) u32 (|x_i| + max|x|)^2`` of the exact one (rounding of the inputs plus a
    dot product of ``d + 2`` terms, any summation order). If the row's L-th candidate is more
    than ``3 E_i`` above its K-th, the true K nearest are among the candidates. They are then
-   re-scored exactly in float64 and sorted. (A row with a thinner margin gets every distance in
-   float64 instead.) If every gap between consecutive distances up to
+   re-scored exactly in float64 and sorted. (A row with a thinner margin gets a second round
+   with more candidates, then, if still thin, every distance in float64.) If every gap between consecutive distances up to
    the (K+1)-th is wider than twice the rounding error of scikit-learn's own float64 formula,
    the order is the one scikit-learn finds: it cannot differ without a near tie.
 3. **Ties go to scikit-learn.** Rows that fail either check (exact duplicates, near ties,
@@ -217,37 +217,66 @@ def _exact_all(X: np.ndarray, q_idx: np.ndarray, L: int, cells: int = 4_000_000)
     return out_d, out_i
 
 
+def _prove(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray, K: int, tol: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Re-score candidates exactly, sort them; a row is proven when every gap up to the (K+1)-th
+    distance is wider than twice scikit-learn's rounding (``tol``). Returns ``(nbr, proven)``."""
+    exact = _exact_sq(X, q_idx, cand)
+    order = np.argsort(exact, axis=1, kind="stable")
+    exact = np.take_along_axis(exact, order, axis=1)
+    cand = np.take_along_axis(cand, order, axis=1)
+    gaps = np.diff(exact[:, : K + 1], axis=1)
+    return cand[:, :K], np.all(gaps > 2.0 * tol[:, None], axis=1)
+
+
+def _margin_ok(vals: np.ndarray, cand: np.ndarray, bound: np.ndarray, K: int, n: int) -> np.ndarray:
+    """Rows whose float32 candidates provably hold their true K nearest (see the module doc)."""
+    L = vals.shape[1]
+    ok = (cand.min(axis=1) >= 0) & (cand.max(axis=1) < n)
+    return ok & ((vals[:, L - 1].astype(np.float64) - vals[:, K - 1].astype(np.float64)) > 3.0 * bound)
+
+
+#: Query rows x fitted rows that ``_exact_all`` may take on (float64, all distances).
+EXACT_ALL_CELLS = 50_000_000
+#: Candidates per row in the second round, for rows whose first margin was too thin.
+SECOND_EXTRA = 16
+
+
 def kneighbors(X: np.ndarray, K: int, rows: np.ndarray | None = None, *, threads: int | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """Neighbour positions of the proven rows, and the rows scikit-learn must answer.
 
     Returns ``(nbr (m, K) int64, unproven)`` where ``unproven`` holds positions in the query
     list (not in ``X``) whose rows of ``nbr`` are not filled. A row whose float32 margin is too
-    thin to prove its candidates gets every distance in float64 instead (a few rows at most;
-    when there are many, they are all left to scikit-learn).
+    thin to prove its candidates (dense clusters, such as many SMOTE rows between the same
+    parents) gets a second round with ``SECOND_EXTRA`` more candidates, then, for the few left,
+    every distance in float64; when there are many, they are all left to scikit-learn.
     """
     n, d = X.shape
-    L = K + EXTRA
-    vals, cand, bound = candidates(X, L, rows, threads=threads)
+    vals, cand, bound = candidates(X, K + EXTRA, rows, threads=threads)
     q_idx = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-    found = (cand.min(axis=1) >= 0) & (cand.max(axis=1) < n)
-    found &= (vals[:, L - 1].astype(np.float64) - vals[:, K - 1].astype(np.float64)) > 3.0 * bound
-    thin = np.flatnonzero(~found)
-    if len(thin) > MAX_FALLBACK_SHARE * len(q_idx):
-        return np.zeros((len(q_idx), K), dtype=np.int64), np.arange(len(q_idx))
-    cand = np.where(found[:, None], cand, 0)
-    exact = _exact_sq(X, q_idx, cand)
-    if len(thin):
-        exact[thin], cand[thin] = _exact_all(X, q_idx[thin], L)
-    order = np.argsort(exact, axis=1, kind="stable")
-    exact = np.take_along_axis(exact, order, axis=1)
-    cand = np.take_along_axis(cand, order, axis=1)
+    m = len(q_idx)
     # scikit-learn's float64 |x|^2 - 2x.y + |y|^2 on the raw rows: error within tol of exact
     norms = np.sqrt(np.einsum("ij,ij->i", X, X))
     tol = 4.0 * (d + 4) * _U64 * (norms[q_idx] + norms.max()) ** 2
-    gaps = np.diff(exact[:, : K + 1], axis=1)
-    ok = np.all(gaps > 2.0 * tol[:, None], axis=1)
-    return cand[:, :K], np.flatnonzero(~ok)
+    nbr = np.zeros((m, K), dtype=np.int64)
+    proven = np.zeros(m, dtype=bool)
+    found = _margin_ok(vals, cand, bound, K, n)
+    sel = np.flatnonzero(found)
+    nbr[sel], proven[sel] = _prove(X, q_idx[sel], cand[sel], K, tol[sel])
+    thin = np.flatnonzero(~found)
+    if len(thin) > MAX_FALLBACK_SHARE * m:
+        return nbr, np.flatnonzero(~proven)
+    if len(thin) and len(thin) * n > EXACT_ALL_CELLS and K + EXTRA + SECOND_EXTRA < n:
+        v2, c2, b2 = candidates(X, K + EXTRA + SECOND_EXTRA, q_idx[thin], threads=threads)
+        f2 = _margin_ok(v2, c2, b2, K, n)
+        sel = thin[f2]
+        nbr[sel], proven[sel] = _prove(X, q_idx[sel], c2[f2], K, tol[sel])
+        thin = thin[~f2]
+    if len(thin) and len(thin) * n <= 4 * EXACT_ALL_CELLS:
+        _, c3 = _exact_all(X, q_idx[thin], min(n, K + EXTRA))
+        nbr[thin], proven[thin] = _prove(X, q_idx[thin], c3, K, tol[thin])
+    return nbr, np.flatnonzero(~proven)
 
 
 def warm_up() -> None:

@@ -274,3 +274,26 @@ def test_smote_interpolation_same_bits_both_ways(threshold, monkeypatch):
         warnings.simplefilter("ignore")
         Xi, _ = SMOTE(random_state=0).fit_resample(X, y)
     np.testing.assert_array_equal(r.X[r.origin == "synthetic"], Xi[len(X):])
+
+
+def _segments(n: int, d: int) -> np.ndarray:
+    """Rows on segments between a few parents, as SMOTE makes them: dense, thin float32 margins."""
+    rng = np.random.default_rng(12)
+    parents = rng.standard_normal((40, d)) * 3 + 10
+    a, b = rng.integers(0, 40, n), rng.integers(0, 40, n)
+    return parents[a] + rng.uniform(size=(n, 1)) * (parents[b] - parents[a])
+
+
+@pytest.mark.parametrize("cells", [1, knn32.EXACT_ALL_CELLS])  # second round, or all distances
+def test_thin_margins_are_proven_another_way(cells, monkeypatch):
+    X = _segments(4000, 20)
+    rounds = []
+    real = knn32.candidates
+    monkeypatch.setattr(knn32, "candidates", lambda *a, **k: rounds.append(a[1]) or real(*a, **k))
+    monkeypatch.setattr(knn32, "EXACT_ALL_CELLS", cells)
+    nbr, unproven = knn32.kneighbors(X, 4)
+    assert len(unproven) < 0.05 * len(X)
+    ok = np.setdiff1d(np.arange(len(X)), unproven)
+    np.testing.assert_array_equal(nbr[ok], _sk(X, 4)[ok])
+    assert len(rounds) == (2 if cells == 1 else 1)
+    np.testing.assert_array_equal(knn.sklearn_kneighbors(X, 4), _sk(X, 4))
