@@ -205,6 +205,19 @@ class _Reducer:
             warnings.filterwarnings("ignore", category=UserWarning, module="umap")
             return np.asarray(self.model.fit_transform(X), dtype=np.float64)
 
+    @property
+    def nbytes(self) -> int:
+        """Rough bytes held by the fitted models (for caches that bound memory)."""
+        total = 0
+        for arr in (getattr(self.model, "_raw_data", None), getattr(self.model, "embedding_", None)):
+            total += int(getattr(arr, "nbytes", 0))
+        graph = getattr(self.model, "graph_", None)
+        total += 12 * int(getattr(graph, "nnz", 0))
+        total += 2 * int(getattr(getattr(self.model, "_raw_data", None), "nbytes", 0))  # the k-NN search index
+        if self.pre is not None:
+            total += int(self.pre.components_.nbytes)
+        return total
+
     def transform(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros((0, 2))
@@ -224,61 +237,62 @@ def _pad2(emb: np.ndarray) -> np.ndarray:
     return emb
 
 
-def project(
+@dataclass(frozen=True, eq=False)
+class BaseMap:
+    """A fitted map of the real rows of a space (no strategy yet): :func:`fit_base`.
+
+    ``place`` puts the synthetic rows of any strategy on it (:func:`place`), so a strategy added
+    to a run costs one ``transform`` of its own rows, and its points never move because other
+    strategies were run alongside it.
+    """
+
+    reducer: _Reducer
+    rows: np.ndarray
+    xy: np.ndarray
+    sampled: np.ndarray
+    n_features: int
+    n_fit: int
+    method: str
+    cap: int
+    seed: int
+    runtime_s: float
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def _check(method: str, cap) -> int:
+    if method not in METHODS:
+        raise ParameterError(f"method={method!r} is not a map method; use one of {', '.join(METHODS)}.")
+    if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or int(cap) < MIN_CAP:
+        raise ParameterError(f"cap={cap!r} is too small; the map needs a cap of at least {MIN_CAP} rows.")
+    return int(cap)
+
+
+def _check_result(base: BaseMap, r: ResampleResult) -> None:
+    if r.X.ndim != 2 or r.X.shape[1] != base.n_features:
+        raise ParameterError(
+            f"Strategy {r.strategy!r} has {r.X.shape[1]} features, the space {base.n_features}: "
+            "it was run on another feature space. Run the strategies again."
+        )
+
+
+def fit_base(
     space: FeatureSpace,
-    results: Sequence[ResampleResult],
     *,
     method: str = "umap",
     cap: int = 20_000,
     seed: int = 0,
     head_min: int = HEAD_MIN,
     progress: Progress | None = None,
-) -> Projection:
-    """Fit one 2-D map on real rows and place the synthetic rows of every result on it.
+) -> BaseMap:
+    """Fit the map on a stratified sample of the real rows and place the other real rows.
 
-    Parameters
-    ----------
-    space : FeatureSpace
-        The space every result was computed on.
-    results : sequence of ResampleResult
-        Strategies to place (their synthetic rows; removed rows reuse real coordinates).
-    method : {"umap", "pca"}
-        UMAP (``n_neighbors=15, min_dist=0.1, random_state=seed``; spaces wider than 50 features
-        are first reduced to 50 with PCA) or plain 2-component PCA (fast).
-    cap : int
-        Real rows the model is fitted on at most (>= 100); see :func:`fit_sample`.
-    seed : int
-        Seed of the sample, the PCA and UMAP. A seed makes UMAP single-threaded (reproducible).
-    head_min : int
-        Classes with more rows than this are sampled; smaller ones are kept whole.
-    progress : callable(fraction, message), optional
-        Called at the start of each stage (UMAP gives no progress of its own).
-
-    Returns
-    -------
-    Projection
-
-    Raises
-    ------
-    ParameterError
-        Unknown method, cap below 100, or a result of another feature space.
-    SchemaError
-        Fewer than 4 real rows.
+    Parameters are those of :func:`project` (without the results).
     """
     t0 = time.perf_counter()
-    if method not in METHODS:
-        raise ParameterError(f"method={method!r} is not a map method; use one of {', '.join(METHODS)}.")
-    if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or int(cap) < MIN_CAP:
-        raise ParameterError(f"cap={cap!r} is too small; the map needs a cap of at least {MIN_CAP} rows.")
-    cap = int(cap)
+    cap = _check(method, cap)
     if space.n_rows < 4:
         raise SchemaError(f"The feature space has {space.n_rows} rows; a map needs at least 4.")
-    for r in results:
-        if r.X.ndim != 2 or r.X.shape[1] != space.X.shape[1]:
-            raise ParameterError(
-                f"Strategy {r.strategy!r} has {r.X.shape[1]} features, the space {space.X.shape[1]}: "
-                "it was run on another feature space. Run the strategies again."
-            )
 
     def report(fraction: float, message: str) -> None:
         if progress is not None:
@@ -312,30 +326,91 @@ def project(
         report(0.6, f"placing the other {len(rest):,} real rows with transform")
         xy[rest] = reducer.transform(space.X[rest])
     timings["place_real"] = time.perf_counter() - t
+    report(0.8, "real rows placed")
+    return BaseMap(reducer=reducer, rows=space.rows.copy(), xy=xy, sampled=sampled, n_features=int(space.X.shape[1]),
+                   n_fit=int(len(pos)), method=method, cap=cap, seed=int(seed), runtime_s=time.perf_counter() - t0,
+                   timings=timings, notes=tuple(notes))
 
-    t = time.perf_counter()
-    syn_blocks = [r.X[r.origin == SYNTHETIC] for r in results]
-    n_syn = sum(len(b) for b in syn_blocks)
-    if n_syn:
-        report(0.8, f"placing {n_syn:,} synthetic rows of {len(results)} strategies with transform")
-        placed = reducer.transform(np.vstack(syn_blocks))
-    else:
-        placed = np.zeros((0, 2))
-    bounds = np.cumsum([0] + [len(b) for b in syn_blocks])
-    synthetic_xy = tuple(placed[bounds[i]:bounds[i + 1]] for i in range(len(syn_blocks)))
-    timings["place_synthetic"] = time.perf_counter() - t
-    report(1.0, "map ready")
+
+def place(base: BaseMap, result: ResampleResult) -> np.ndarray:
+    """Coordinates of the synthetic rows of one result on ``base`` (in result order), by transform.
+
+    Each strategy is placed on its own, so its coordinates depend only on the base map and its
+    own rows (UMAP's transform is seeded; the same rows always land in the same places).
+    """
+    _check_result(base, result)
+    return base.reducer.transform(result.X[result.origin == SYNTHETIC])
+
+
+def assemble(base: BaseMap, results: Sequence[ResampleResult], placed: Sequence[np.ndarray],
+             *, place_s: float = 0.0) -> Projection:
+    """The :class:`Projection` of ``base`` with each result's placed synthetic rows."""
+    timings = dict(base.timings)
+    timings["place_synthetic"] = float(place_s)
     return Projection(
-        rows=space.rows.copy(),
-        xy=xy,
-        sampled=sampled,
-        strategies=tuple(r.strategy for r in results),
-        synthetic_xy=synthetic_xy,
-        n_fit=int(len(pos)),
-        method=method,
-        cap=cap,
-        seed=int(seed),
-        runtime_s=time.perf_counter() - t0,
-        timings=timings,
-        notes=tuple(notes),
+        rows=base.rows, xy=base.xy, sampled=base.sampled, strategies=tuple(r.strategy for r in results),
+        synthetic_xy=tuple(placed), n_fit=base.n_fit, method=base.method, cap=base.cap, seed=base.seed,
+        runtime_s=base.runtime_s + float(place_s), timings=timings, notes=base.notes,
     )
+
+
+def project(
+    space: FeatureSpace,
+    results: Sequence[ResampleResult],
+    *,
+    method: str = "umap",
+    cap: int = 20_000,
+    seed: int = 0,
+    head_min: int = HEAD_MIN,
+    progress: Progress | None = None,
+) -> Projection:
+    """Fit one 2-D map on real rows and place the synthetic rows of every result on it.
+
+    :func:`fit_base`, then :func:`place` for each result, then :func:`assemble`.
+
+    Parameters
+    ----------
+    space : FeatureSpace
+        The space every result was computed on.
+    results : sequence of ResampleResult
+        Strategies to place (their synthetic rows; removed rows reuse real coordinates).
+    method : {"umap", "pca"}
+        UMAP (``n_neighbors=15, min_dist=0.1, random_state=seed``; spaces wider than 50 features
+        are first reduced to 50 with PCA) or plain 2-component PCA (fast).
+    cap : int
+        Real rows the model is fitted on at most (>= 100); see :func:`fit_sample`.
+    seed : int
+        Seed of the sample, the PCA and UMAP. A seed makes UMAP single-threaded (reproducible).
+    head_min : int
+        Classes with more rows than this are sampled; smaller ones are kept whole.
+    progress : callable(fraction, message), optional
+        Called at the start of each stage (UMAP gives no progress of its own).
+
+    Returns
+    -------
+    Projection
+
+    Raises
+    ------
+    ParameterError
+        Unknown method, cap below 100, or a result of another feature space.
+    SchemaError
+        Fewer than 4 real rows.
+    """
+    _check(method, cap)
+    for r in results:
+        if r.X.ndim != 2 or r.X.shape[1] != space.X.shape[1]:
+            raise ParameterError(
+                f"Strategy {r.strategy!r} has {r.X.shape[1]} features, the space {space.X.shape[1]}: "
+                "it was run on another feature space. Run the strategies again."
+            )
+    base = fit_base(space, method=method, cap=cap, seed=seed, head_min=head_min, progress=progress)
+    t = time.perf_counter()
+    n_syn = sum(int((r.origin == SYNTHETIC).sum()) for r in results)
+    if n_syn and progress is not None:
+        progress(0.8, f"placing {n_syn:,} synthetic rows of {len(results)} strategies with transform")
+    placed = [place(base, r) for r in results]
+    proj = assemble(base, results, placed, place_s=time.perf_counter() - t)
+    if progress is not None:
+        progress(1.0, "map ready")
+    return proj

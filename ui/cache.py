@@ -29,6 +29,8 @@ def size_of(obj: Any, _depth: int = 0) -> int:
     if isinstance(obj, (pd.DataFrame, pd.Series)):
         # deep: text cells are most of a catalog (pyarrow-backed strings make this cheap)
         return int(obj.memory_usage(deep=True).sum() if isinstance(obj, pd.DataFrame) else obj.memory_usage(deep=True))
+    if isinstance(getattr(type(obj), "nbytes", None), property):  # objects that know their size
+        return int(obj.nbytes)
     if is_dataclass(obj) and not isinstance(obj, type):
         return sum(size_of(getattr(obj, f.name), _depth + 1) for f in fields(obj))
     if isinstance(obj, dict):

@@ -7,6 +7,7 @@ so changing the highlighted class or a display toggle reruns the page without re
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -16,7 +17,7 @@ import streamlit as st
 from core.audit import Audit, audit
 from core.charts_map import real_hover_text, synthetic_hover_text
 from core.features import FeatureSpace
-from core.projection import Projection, project
+from core.projection import Projection, assemble, fit_base, place
 from ui import cache, runs
 from ui.runs import RunOutcome
 
@@ -35,16 +36,32 @@ def run_key(table, choice, cfg: dict, outcomes: Sequence[RunOutcome]) -> tuple:
 
 def projection(key: tuple, space: FeatureSpace, outcomes: Sequence[RunOutcome], *, method: str, cap: int, seed: int,
                head_min: int, progress: Callable | None = None) -> Projection:
-    """The shared map of the run (computed once per run, method, cap, seed and head bound).
+    """The shared map of the run: the fitted base once per feature space, method, cap, seed and
+    head bound; each strategy's synthetic rows placed on it once per strategy result.
 
-    ``progress`` is called only when the map is computed (the cache is ``ui.cache``, which runs
-    the work outside any ``st.cache_*`` function, so a progress bar does not break replays).
+    Adding or removing a strategy therefore costs only the placement of its own rows, and a
+    strategy's points do not move because of the others. ``progress`` is called only for work
+    that is computed (``ui.cache`` runs it outside any ``st.cache_*`` function, so a progress bar
+    does not break replays).
     """
-    return cache.heavy_cache().get(
-        ("map", key, method, int(cap), int(seed), int(head_min)),
-        lambda: project(space, [o.result for o in outcomes], method=method, cap=int(cap), seed=int(seed),
-                        head_min=int(head_min), progress=progress),
-    )
+    heavy = cache.heavy_cache()
+    base_key = ("map-base", key[0], method, int(cap), int(seed), int(head_min))
+    computed = base_key not in heavy
+    base = heavy.get(base_key, lambda: fit_base(space, method=method, cap=int(cap), seed=int(seed),
+                                                 head_min=int(head_min), progress=progress))
+    t = time.perf_counter()
+    placed = []
+    for o in outcomes:
+        pkey = ("map-place", base_key, outcome_key(o), key[2:])
+        if pkey not in heavy:
+            computed = True
+            if progress is not None:
+                n = int((o.result.origin == "synthetic").sum())
+                progress(0.9, f"placing {n:,} synthetic rows of {o.label} with transform")
+        placed.append(heavy.get(pkey, lambda o=o: place(base, o.result)))
+    if computed and progress is not None:
+        progress(1.0, "map ready")
+    return assemble(base, [o.result for o in outcomes], placed, place_s=time.perf_counter() - t)
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)

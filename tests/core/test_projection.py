@@ -106,3 +106,19 @@ def test_bad_inputs_are_refused(yeast):
     )
     with pytest.raises(ParameterError, match="another feature space"):
         project(other, [smote], method="pca")
+
+
+def test_a_strategy_lands_in_the_same_place_whatever_runs_beside_it(yeast):
+    from core.projection import fit_base, place
+
+    space, smote, under = yeast
+    over = resample(space, "random_over", target="balanced", seed=0)
+    base = fit_base(space, method="umap", cap=800, seed=0)
+    alone = place(base, smote)
+    assert len(alone) == int((smote.origin == SYNTHETIC).sum()) > 0
+    np.testing.assert_array_equal(place(base, smote), alone)
+    together = project(space, [over, smote, under], method="umap", cap=800, seed=0)
+    np.testing.assert_array_equal(together.synthetic_xy[1], alone)
+    np.testing.assert_array_equal(together.xy, base.xy)
+    assert together.strategies == ("random_over", "smote", "random_under")
+    assert len(together.synthetic_xy[2]) == 0  # under-sampling adds nothing to place

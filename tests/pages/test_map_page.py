@@ -97,3 +97,39 @@ def test_map_with_umap_on_every_row_of_a_small_upload(app):
     assert row0.startswith("<b>&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;</b>")
     assert "<script>" not in json.dumps(spec)
     assert np.isfinite(_values(spec["data"][0]["x"])).all()
+
+
+def test_adding_a_strategy_reuses_the_fitted_map_and_keeps_points_in_place(app, monkeypatch):
+    from core import projection
+    from ui import map_view
+
+    calls = {"fit": 0, "place": []}
+    real_fit, real_place = projection.fit_base, projection.place
+
+    def fit(*a, **k):
+        calls["fit"] += 1
+        return real_fit(*a, **k)
+
+    def place(base, result):
+        calls["place"].append(result.strategy)
+        return real_place(base, result)
+
+    monkeypatch.setattr(map_view, "fit_base", fit)
+    monkeypatch.setattr(map_view, "place", place)
+    # a cap no other test uses: the process-wide map cache has no entry for it yet
+    at = _open_map(app, choice_map_method="PCA", choice_map_cap=2_345)
+    assert not at.exception and calls["fit"] == 1
+    assert sorted(calls["place"]) == ["isolation_forest", "random_under", "smote"]
+    before = [_values(t["x"]) for t in _map_spec(at)["data"] if t.get("marker", {}).get("symbol") == "diamond"]
+    # the analyst adds random over-sampling on the Strategies page, then comes back to the map
+    bigger = dict(RUN, strategies=RUN["strategies"] + [{"name": "random_over", "params": {}}])
+    at.session_state["run_config"] = bigger
+    at = goto(at, "3_Map")
+    assert not at.exception
+    assert calls["fit"] == 1, "the base map was fitted again"
+    assert calls["place"][3:] == ["random_over"], calls["place"]
+    spec = _map_spec(at)
+    assert len(spec["layout"]["annotations"]) >= 4
+    after = [_values(t["x"]) for t in spec["data"] if t.get("marker", {}).get("symbol") == "diamond"]
+    # SMOTE's panel comes first: its synthetic rows sit exactly where they were
+    assert len(before[0]) > 0 and np.array_equal(before[0], after[0])
