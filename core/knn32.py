@@ -120,16 +120,28 @@ def worker_threads() -> int:
         return max(1, min(os.cpu_count() or 1, 8))
 
 
+def unit(Xc: np.ndarray) -> float:
+    """The power of two that brings the largest centred value near 1 (scaling by it is exact).
+
+    float32 then neither overflows nor underflows, whatever the units of the features;
+    :func:`candidates` returns values and bounds in these scaled units (squared: ``unit ** 2``).
+    """
+    top = float(np.abs(Xc).max()) if Xc.size else 0.0
+    return float(2.0 ** -np.ceil(np.log2(top))) if top > 0 and np.isfinite(top) else 1.0
+
+
 def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads: int | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``L`` smallest float32 squared distances of each query row, and their error bound.
 
-    Returns ``(values (m, L) float32 ascending, positions (m, L) int64, bound (m,) float64)``;
-    queries are ``X[rows]`` (default: every row, then the symmetric half is computed).
+    Returns ``(values (m, L) float32 ascending, positions (m, L) int64, bound (m,) float64)``,
+    values and bound in units scaled by ``unit(X - mean) ** 2``; queries are ``X[rows]``
+    (default: every row, then the symmetric half is computed).
     """
     scan_tile, merge = _kernels()
     n, d = X.shape
     Xc = X - X.mean(axis=0)
+    Xc *= unit(Xc)
     sq = np.einsum("ij,ij->i", Xc, Xc)
     big = float(np.sqrt(sq.max()))
     sym = rows is None

@@ -48,8 +48,24 @@ def _offset(n: int, d: int) -> np.ndarray:
     return _blobs(n, d, seed=5) * 1e-3 + 1e6  # float32 cannot tell these rows apart
 
 
+def _huge(n: int, d: int) -> np.ndarray:
+    return _blobs(n, d, seed=13) * 1e25  # squares overflow float32 unless the search rescales
+
+
+def _tiny(n: int, d: int) -> np.ndarray:
+    return _blobs(n, d, seed=14) * 1e-30  # squares underflow float32 unless the search rescales
+
+
 CASES = {"blobs": _blobs, "duplicates": _duplicates, "near_ties": _near_ties, "integers": _integers,
-         "offset": _offset}
+         "offset": _offset, "huge": _huge, "tiny": _tiny}
+
+
+@pytest.mark.parametrize("case", ["huge", "tiny"])
+def test_any_units_are_searched_in_float32(case):
+    X = CASES[case](3000, 20)
+    nbr, unproven = knn32.kneighbors(X, 4)
+    assert len(unproven) == 0
+    np.testing.assert_array_equal(nbr, _sk(X, 4))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -106,9 +122,10 @@ def test_offset_rows_fall_back_not_misorder():
 
 
 def test_error_bound_holds():
-    for X in (_blobs(3000, 24, seed=9), _blobs(3000, 24, seed=9) * 50 + 300):
+    for X in (_blobs(3000, 24, seed=9), _blobs(3000, 24, seed=9) * 50 + 300, _huge(3000, 24)):
         vals, cand, bound = knn32.candidates(X, 8)
-        exact = np.einsum("ijk,ijk->ij", X[cand] - X[:, None, :], X[cand] - X[:, None, :])
+        u = knn32.unit(X - X.mean(axis=0))
+        exact = np.einsum("ijk,ijk->ij", X[cand] - X[:, None, :], X[cand] - X[:, None, :]) * u * u
         err = np.abs(vals.astype(np.float64) - exact)
         assert np.all(err <= bound[:, None]), float((err / bound[:, None]).max())
         assert np.all(np.diff(vals, axis=1) >= 0)
