@@ -6,7 +6,7 @@ other (interleaved, so machine load hits both alike); prints both wall times, th
 (imbalanced-learn / Skewlab, > 1 means Skewlab is faster), peak memory (RSS growth) of each, and
 whether the per-class counts (and, for cleaners, the kept rows; for SMOTE / random over-sampling
 the synthetic rows) are identical: MATCH / MISMATCH. Runs alternate sides; methods under 3 s
-are run three times and the median is reported.
+are run five times and the median is reported.
 
     python benchmarks/bench_resample.py --sizes 10000,100000 --features 20
     python benchmarks/bench_resample.py --sizes 10000 --methods smote,tomek_links
@@ -117,7 +117,7 @@ def warm_up(methods, n_features: int) -> None:
 
 
 def run_one(method: str, X: np.ndarray, y: np.ndarray, sp: FeatureSpace, *, imblearn: bool = True,
-            repeat: int = 3, repeat_below: float = 3.0) -> dict:
+            repeat: int = 5, repeat_below: float = 3.0) -> dict:
     """Time one method both ways; returns a row of figures.
 
     Runs alternate (Skewlab first, then imbalanced-learn first, ...) so that neither side always

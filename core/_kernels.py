@@ -88,3 +88,19 @@ def interpolate(X, at, seed, nbr, steps):  # pragma: no cover - compiled
         for f in range(d):
             a = X[s, f]
             X[at + i, f] = a + step * (X[n, f] - a)
+
+
+@nb.njit(nogil=True, cache=True)
+def row_hash(bits, mix):  # pragma: no cover - compiled
+    """Per row: the sum (mod 2**64) of splitmix64(bits + column constant) over its values."""
+    n, d = bits.shape
+    out = np.empty(n, np.uint64)
+    for i in range(n):
+        h = np.uint64(0)
+        for j in range(d):
+            z = bits[i, j] + mix[j]
+            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            h += z ^ (z >> np.uint64(31))
+        out[i] = h
+    return out

@@ -157,12 +157,31 @@ def sklearn_kneighbors(X: np.ndarray, n_neighbors: int, *, query: np.ndarray | N
 MAX_TWIN_CHUNKS = 0.6
 
 
-def _twin_rows(X: np.ndarray) -> np.ndarray:
-    """Whether each row has an exact twin (hashed; a collision only sends more work to sklearn)."""
-    import pandas as pd
+_MIX = np.random.default_rng(20261128).integers(1, 2**63, size=4096, dtype=np.uint64)
 
-    h = pd.util.hash_pandas_object(pd.DataFrame(X, copy=False), index=False).to_numpy()
-    return pd.Series(h).duplicated(keep=False).to_numpy()
+
+def _twin_rows(X: np.ndarray) -> np.ndarray:
+    """Whether each row has an exact twin (same bits in every feature).
+
+    Each value's bits plus a per-column constant go through splitmix64's finaliser and a row's
+    hash is their sum (mod 2**64); rows are then sorted by hash. A collision only sends more
+    work to scikit-learn, never a wrong answer.
+    """
+    n, d = X.shape
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    from core._kernels import row_hash
+
+    bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
+    h = row_hash(bits, np.ascontiguousarray(_MIX[np.arange(d) % len(_MIX)]))
+    order = np.argsort(h, kind="stable")
+    same = h[order][1:] == h[order][:-1]
+    twin = np.zeros(n, dtype=bool)
+    twin[1:] |= same
+    twin[:-1] |= same
+    out = np.empty(n, dtype=bool)
+    out[order] = twin
+    return out
 
 
 def _sklearn_chunks(n: int) -> int:

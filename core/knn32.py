@@ -299,7 +299,8 @@ def warm_up() -> None:
     tile = np.ones((64, 64), dtype=np.float32)
     scan_tile(tile, 0, 0, bv, bi, True)
     merge(bv, bi, bv.copy(), bi.copy())
-    from core._kernels import interpolate  # SMOTE's, loaded here too so no run pays for it
+    from core._kernels import interpolate, row_hash  # SMOTE's and knn's, loaded here too
 
+    row_hash(np.zeros((2, 2), dtype=np.uint64), np.ones(2, dtype=np.uint64))
     X = np.zeros((4, 2))
     interpolate(X, 2, np.zeros(2, dtype=np.int64), np.ones(2, dtype=np.int64), np.full(2, 0.5))

@@ -314,3 +314,16 @@ def test_thin_margins_are_proven_another_way(cells, monkeypatch):
     np.testing.assert_array_equal(nbr[ok], _sk(X, 4)[ok])
     assert len(rounds) == (2 if cells == 1 else 1)
     np.testing.assert_array_equal(knn.sklearn_kneighbors(X, 4), _sk(X, 4))
+
+
+def test_twin_rows_match_pandas_duplicated():
+    import pandas as pd
+
+    X = _duplicates(3000, 20)
+    X[5, 3] = -0.0
+    X[6] = X[5]
+    X[6, 3] = 0.0  # -0.0 and 0.0 differ in bits: not twins (a tie, found later, not here)
+    np.testing.assert_array_equal(knn._twin_rows(X), pd.DataFrame(X.view(np.int64)).duplicated(keep=False).to_numpy())
+    assert knn._twin_rows(X[:1]).tolist() == [False]
+    Z = _integers(3000, 20)  # small integers: the bits differ only in a few high bits
+    np.testing.assert_array_equal(knn._twin_rows(Z), pd.DataFrame(Z).duplicated(keep=False).to_numpy())
