@@ -20,33 +20,36 @@ def push(bv, bi, v, j):  # pragma: no cover - compiled
 
 
 @nb.njit(nogil=True, cache=True)
-def scan_tile(tile, r0, c0, best_v, best_i, both):  # pragma: no cover - compiled
+def scan_tile(tile, r0, c0, best_v, best_i, both, hint):  # pragma: no cover - compiled
     """Offer tile values to the candidate lists.
 
     Row ``a`` of the tile offers ``tile[a, j]`` for query ``r0 + a`` and candidate ``c0 + j``;
     with ``both`` (an off-diagonal tile of a symmetric matrix) also for query ``c0 + j`` and
-    candidate ``r0 + a``. Blocks of 64 values are compared to the row's threshold in one SIMD
-    pass first; only blocks with a value below it are walked one by one.
+    candidate ``r0 + a``. Blocks of 64 values are compared to the threshold in one SIMD pass
+    first; only blocks with a value below it are walked one by one. A row's threshold is its
+    list's last value, or ``hint`` when lower: a bound of the row's L-th smallest value known
+    from another thread's list (a larger value cannot be among the L smallest).
     """
     m, n = tile.shape
     last = best_v.shape[1] - 1
     nfull = n // 64 * 64  # tiles are padded to a multiple of 64 columns
     for a in range(m):
         row = tile[a]
-        t = best_v[r0 + a, last]
+        r = r0 + a
+        t = min(best_v[r, last], hint[r])
         for s in range(0, nfull, 64):
             c = 0
             for j in range(64):
                 c += row[s + j] < t
             if c:
                 for j in range(s, s + 64):
-                    if row[j] < best_v[r0 + a, last]:
-                        push(best_v[r0 + a], best_i[r0 + a], row[j], c0 + j)
-                t = best_v[r0 + a, last]
+                    if row[j] < t:
+                        push(best_v[r], best_i[r], row[j], c0 + j)
+                        t = min(best_v[r, last], hint[r])
     if both:
         thr = np.empty(n, np.float32)
         for j in range(n):
-            thr[j] = best_v[c0 + j, last]
+            thr[j] = min(best_v[c0 + j, last], hint[c0 + j])
         for a in range(m):
             row = tile[a]
             for s in range(0, nfull, 64):
@@ -57,7 +60,7 @@ def scan_tile(tile, r0, c0, best_v, best_i, both):  # pragma: no cover - compile
                     for j in range(s, s + 64):
                         if row[j] < thr[j]:
                             push(best_v[c0 + j], best_i[c0 + j], row[j], r0 + a)
-                            thr[j] = best_v[c0 + j, last]
+                            thr[j] = min(best_v[c0 + j, last], hint[c0 + j])
 
 
 @nb.njit(nogil=True, cache=True)

@@ -162,16 +162,22 @@ def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads
     tile = TILE
     q_blocks = range(0, m_pad, tile)
     f_blocks = range(0, n_pad, tile)
+    # phase 1: one tile per block of query rows (the diagonal one when symmetric) fills every
+    # list; phase 2: the other tiles, each row's threshold capped by its best list of phase 1
+    # (threads keep their own lists, so this shares what one thread learnt with the others)
     if sym:
-        tasks = [(r0, c0) for r0 in q_blocks for c0 in f_blocks if c0 >= r0]
+        first = [(r0, r0) for r0 in q_blocks]
+        rest = [(r0, c0) for r0 in q_blocks for c0 in f_blocks if c0 > r0]
     else:
-        tasks = [(r0, c0) for r0 in q_blocks for c0 in f_blocks]
-    n_threads = max(1, min(threads or worker_threads(), len(tasks) // MIN_TILES_PER_THREAD))
+        first = [(r0, 0) for r0 in q_blocks]
+        rest = [(r0, c0) for r0 in q_blocks for c0 in f_blocks if c0 > 0]
+    n_threads = max(1, min(threads or worker_threads(), (len(first) + len(rest)) // MIN_TILES_PER_THREAD))
     best = [(np.full((m_pad, L), np.inf, dtype=np.float32), np.full((m_pad, L), -1, dtype=np.int64))
             for _ in range(n_threads)]
+    hint = np.full(m_pad, np.inf, dtype=np.float32)
     errors: list[BaseException] = []
 
-    def work(tid: int) -> None:
+    def work(tid: int, tasks: list) -> None:
         try:
             bv, bi = best[tid]
             buf = np.empty((tile, tile), dtype=np.float32)
@@ -179,19 +185,22 @@ def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads
                 r0, c0 = tasks[t]
                 a, b = A[r0 : r0 + tile], B[:, c0 : c0 + tile]
                 T = np.matmul(a, b, out=buf) if a.shape[0] == b.shape[1] == tile else a @ b
-                scan_tile(T, r0, c0, bv, bi, sym and c0 != r0)
+                scan_tile(T, r0, c0, bv, bi, sym and c0 != r0, hint)
         except BaseException as exc:  # pragma: no cover - re-raised below
             errors.append(exc)
 
     with _SingleThreadedBlas():
-        if n_threads == 1:
-            work(0)
-        else:
-            pool = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(n_threads)]
-            for th in pool:
-                th.start()
-            for th in pool:
-                th.join()
+        for phase in (first, rest):
+            if n_threads == 1:
+                work(0, phase)
+            else:
+                pool = [threading.Thread(target=work, args=(t, phase), daemon=True) for t in range(n_threads)]
+                for th in pool:
+                    th.start()
+                for th in pool:
+                    th.join()
+            if phase is first and n_threads > 1:
+                np.minimum.reduce([bv[:, L - 1] for bv, _ in best], out=hint)
     if errors:
         raise errors[0]
     bv, bi = best[0]
@@ -297,7 +306,7 @@ def warm_up() -> None:
     bv = np.full((64, 3), np.inf, dtype=np.float32)
     bi = np.full((64, 3), -1, dtype=np.int64)
     tile = np.ones((64, 64), dtype=np.float32)
-    scan_tile(tile, 0, 0, bv, bi, True)
+    scan_tile(tile, 0, 0, bv, bi, True, np.full(64, np.inf, dtype=np.float32))
     merge(bv, bi, bv.copy(), bi.copy())
     from core._kernels import interpolate, row_hash  # SMOTE's and knn's, loaded here too
 
