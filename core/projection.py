@@ -268,10 +268,10 @@ def _check(method: str, cap) -> int:
     return int(cap)
 
 
-def _check_result(base: BaseMap, r: ResampleResult) -> None:
-    if r.X.ndim != 2 or r.X.shape[1] != base.n_features:
+def _check_width(r: ResampleResult, n_features: int) -> None:
+    if r.X.ndim != 2 or r.X.shape[1] != n_features:
         raise ParameterError(
-            f"Strategy {r.strategy!r} has {r.X.shape[1]} features, the space {base.n_features}: "
+            f"Strategy {r.strategy!r} has {r.X.shape[1]} features, the space {n_features}: "
             "it was run on another feature space. Run the strategies again."
         )
 
@@ -338,7 +338,7 @@ def place(base: BaseMap, result: ResampleResult) -> np.ndarray:
     Each strategy is placed on its own, so its coordinates depend only on the base map and its
     own rows (UMAP's transform is seeded; the same rows always land in the same places).
     """
-    _check_result(base, result)
+    _check_width(result, base.n_features)
     return base.reducer.transform(result.X[result.origin == SYNTHETIC])
 
 
@@ -398,12 +398,8 @@ def project(
         Fewer than 4 real rows.
     """
     _check(method, cap)
-    for r in results:
-        if r.X.ndim != 2 or r.X.shape[1] != space.X.shape[1]:
-            raise ParameterError(
-                f"Strategy {r.strategy!r} has {r.X.shape[1]} features, the space {space.X.shape[1]}: "
-                "it was run on another feature space. Run the strategies again."
-            )
+    for r in results:  # before the fit, not after it
+        _check_width(r, space.X.shape[1])
     base = fit_base(space, method=method, cap=cap, seed=seed, head_min=head_min, progress=progress)
     t = time.perf_counter()
     n_syn = sum(int((r.origin == SYNTHETIC).sum()) for r in results)
