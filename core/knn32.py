@@ -5,19 +5,22 @@ imbalanced-learn's SMOTE, Tomek links and ENN use) computes every distance in fl
 pushes each one through a heap. Here the same search runs in three steps:
 
 1. **Candidates in float32.** Squared distances come from one float32 matrix product per tile
-   of the augmented rows ``[-2x, |x|^2, 1] . [y, 1, |y|^2]`` (centred data), and a numba kernel
-   keeps each row's ``L = K + EXTRA`` smallest. A fixed-width compare skips almost every value
-   with SIMD. When every row is a query, only tiles on or above the diagonal are computed and
-   each is read both ways (the matrix is symmetric). The tiles are split over threads (BLAS
-   single-threaded inside each), each thread with its own candidate lists, merged at the end.
+   of the augmented rows ``[-2x, |x|^2, 1] . [y, 1, |y|^2]`` (centred, and scaled by a power
+   of two so any units fit float32), and a numba kernel keeps each row's ``L = K + EXTRA``
+   smallest. A fixed-width compare skips almost every value with SIMD. When every row is a
+   query, only tiles on or above the diagonal are computed and each is read both ways (the
+   matrix is symmetric). The tiles are split over threads (BLAS single-threaded inside each),
+   each thread with its own candidate lists, merged at the end; the diagonal tiles go first
+   and the best bound per row from them caps every thread's thresholds.
 2. **A proof per row.** The float32 value of a squared distance is within
    ``E_i = 2 (d + 6) u32 (|x_i| + max|x|)^2`` of the exact one (rounding of the inputs plus a
    dot product of ``d + 2`` terms, any summation order). If the row's L-th candidate is more
    than ``3 E_i`` above its K-th, the true K nearest are among the candidates. They are then
    re-scored exactly in float64 and sorted. (A row with a thinner margin gets a second round
-   with more candidates, then, if still thin, every distance in float64.) If every gap between consecutive distances up to
-   the (K+1)-th is wider than twice the rounding error of scikit-learn's own float64 formula,
-   the order is the one scikit-learn finds: it cannot differ without a near tie.
+   with more candidates, then, if still thin, every distance in float64.) If every gap between
+   consecutive distances up to the (K+1)-th is wider than twice the rounding error of
+   scikit-learn's own float64 formula, the order is the one scikit-learn finds: it cannot
+   differ without a near tie.
 3. **Ties go to scikit-learn.** Rows that fail either check (exact duplicates, near ties,
    crowded margins) are answered by scikit-learn itself, with the work split exactly as it
    splits it for the full query (``knn.sklearn_kneighbors_rows``), so tied rows come back in
