@@ -94,9 +94,28 @@ class _SingleThreadedBlas:
         with _BLAS_LOCK:
             _BLAS_USERS -= 1
             if _BLAS_USERS == 0 and _BLAS_RESTORE is not None:
-                _BLAS_RESTORE.restore_original_limits()
+                _restore(_BLAS_RESTORE)
                 _BLAS_RESTORE = None
         return False
+
+
+def _restore(limiter, tries: int = 50, wait_s: float = 0.002) -> bool:
+    """Set the BLAS thread counts back, and check that they took.
+
+    OpenBLAS sometimes ignores a raise of its thread count made right after other threads ran
+    BLAS calls under the limit (its workers are still winding down); setting it again a moment
+    later takes. Returns whether every library is back (a failure costs speed, never results).
+    """
+    import time
+
+    want = [info["num_threads"] for info in limiter._original_info]
+    libs = limiter._controller.lib_controllers
+    for attempt in range(tries):
+        limiter.restore_original_limits()
+        if [lc.get_num_threads() for lc in libs] == want:
+            return True
+        time.sleep(wait_s * (attempt + 1))
+    return False
 
 
 _CONTROLLER = None
