@@ -5,17 +5,19 @@ imbalanced-learn's SMOTE, Tomek links and ENN use) computes every distance in fl
 pushes each one through a heap. Here the same search runs in three steps:
 
 1. **Candidates in float32.** Squared distances come from one float32 matrix product per tile
-   of the augmented rows ``[-2x, |x|^2, 1] . [y, 1, |y|^2]`` (centred, and scaled by a power
-   of two so any units fit float32), and a numba kernel keeps each row's ``L = K + EXTRA``
-   smallest. A fixed-width compare skips almost every value with SIMD. When every row is a
+   of the augmented rows ``[-2x, |x|^2, 1] . [y, 1, |y|^2]`` (centred on the median, scaled
+   by a power of two so any units fit float32), and a numba kernel keeps each row's
+   ``L = K + EXTRA`` smallest. A fixed-width compare skips almost every value with SIMD. When every row is a
    query, only tiles on or above the diagonal are computed and each is read both ways (the
    matrix is symmetric). The tiles are split over threads (BLAS single-threaded inside each),
    each thread with its own candidate lists, merged at the end; the diagonal tiles go first
    and the best bound per row from them caps every thread's thresholds.
 2. **A proof per row.** The float32 value of a squared distance is within
-   ``E_i = 2 (d + 6) u32 (|x_i| + max|x|)^2`` of the exact one (rounding of the inputs plus a
-   dot product of ``d + 2`` terms, any summation order). If the row's L-th candidate is more
-   than ``3 E_i`` above its K-th, the true K nearest are among the candidates. They are then
+   ``2 (d + 6) u32 (|x_i| + |x_j|)^2`` of the exact one (:func:`error_bound`: rounding of the
+   inputs plus a dot product of ``d + 2`` terms, any summation order). The K first candidates
+   bound the true K-th distance from above; any row that could beat them lies that close to
+   the query, which bounds its norm and so its rounding. If the row's L-th candidate is above
+   all of that, the true K nearest are among the candidates (``_margin_ok``). They are then
    re-scored exactly in float64 and sorted. (A row with a thinner margin gets a second round
    with more candidates, then, if still thin, every distance in float64.) If every gap between
    consecutive distances up to the (K+1)-th is wider than twice the rounding error of
@@ -154,18 +156,21 @@ def unit(Xc: np.ndarray) -> float:
 
 def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads: int | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``L`` smallest float32 squared distances of each query row, and their error bound.
+    """The ``L`` smallest float32 squared distances of each query row.
 
-    Returns ``(values (m, L) float32 ascending, positions (m, L) int64, bound (m,) float64)``,
-    values and bound in units scaled by ``unit(X - mean) ** 2``; queries are ``X[rows]``
-    (default: every row, then the symmetric half is computed).
+    Returns ``(values (m, L) float32 ascending, positions (m, L) int64, norms (n,) float64, u)``:
+    values in units scaled by ``u ** 2`` (``u = unit(X - median)``), norms of the centred scaled
+    rows (for :func:`error_bound`); queries are ``X[rows]`` (default: every row, then the
+    symmetric half is computed).
     """
     scan_tile, merge = _kernels()
     n, d = X.shape
-    Xc = X - X.mean(axis=0)
-    Xc *= unit(Xc)
+    # centred on the median: one far row cannot pull the bulk away from zero (the error bound
+    # grows with the norms, so the bulk must sit near zero for thin margins to be provable)
+    Xc = X - np.median(X, axis=0)
+    u = unit(Xc)
+    Xc *= u
     sq = np.einsum("ij,ij->i", Xc, Xc)
-    big = float(np.sqrt(sq.max()))
     sym = rows is None
     q_idx = np.arange(n) if sym else np.asarray(rows, dtype=np.int64)
     m = len(q_idx)
@@ -229,8 +234,7 @@ def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads
     for ov, oi in best[1:]:
         merge(bv, bi, ov, oi)
     bv, bi = bv[:m], bi[:m]
-    bound = 2.0 * (d + 6) * _U32 * (np.sqrt(sq[q_idx]) + big) ** 2
-    return bv, bi, bound
+    return bv, bi, np.sqrt(sq), u
 
 
 def _exact_sq(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray, chunk: int = 8192) -> np.ndarray:
@@ -260,27 +264,65 @@ def _exact_all(X: np.ndarray, q_idx: np.ndarray, L: int, cells: int = 4_000_000)
     return out_d, out_i
 
 
-def _prove(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray, K: int, tol: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Re-score candidates exactly, sort them; a row is proven when every gap up to the (K+1)-th
-    distance is wider than twice scikit-learn's rounding (``tol``). Returns ``(nbr, proven)``."""
+def _sklearn_tol(d: int, a, b):
+    """Bound of the rounding of scikit-learn's float64 ``|a|^2 - 2a.b + |b|^2`` (raw norms), doubled."""
+    return 4.0 * (d + 4) * _U64 * (a + b) ** 2
+
+
+def _prove(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray, K: int, raw_norms: np.ndarray,
+           beyond: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Re-score candidates exactly and sort them; returns ``(nbr, proven)``.
+
+    A row is proven when scikit-learn's float64 rounding cannot reorder its K nearest nor let
+    anything else in: every gap between consecutive candidates up to the (K+1)-th is wider
+    than both their rounding bounds, and every row outside the candidates, known to be farther
+    than ``beyond`` (raw squared units), stays farther than the K-th even after rounding.
+    """
+    d = X.shape[1]
     exact = _exact_sq(X, q_idx, cand)
     order = np.argsort(exact, axis=1, kind="stable")
     exact = np.take_along_axis(exact, order, axis=1)
     cand = np.take_along_axis(cand, order, axis=1)
-    gaps = np.diff(exact[:, : K + 1], axis=1)
-    return cand[:, :K], np.all(gaps > 2.0 * tol[:, None], axis=1)
+    q = raw_norms[q_idx][:, None]
+    tol = _sklearn_tol(d, q, raw_norms[cand[:, : K + 1]])
+    ok = np.all(np.diff(exact[:, : K + 1], axis=1) > tol[:, :-1] + tol[:, 1:], axis=1)
+    with np.errstate(invalid="ignore"):
+        far = beyond - _sklearn_tol(d, 2.0 * q[:, 0], np.sqrt(np.maximum(beyond, 0.0)))
+    ok &= np.isinf(beyond) | (far > exact[:, K - 1] + tol[:, K - 1])
+    return cand[:, :K], ok
 
 
-def _margin_ok(vals: np.ndarray, cand: np.ndarray, bound: np.ndarray, K: int, n: int) -> np.ndarray:
-    """Rows whose float32 candidates provably hold their true K nearest (see the module doc)."""
+def error_bound(norm_a, norm_b, d: int):
+    """Bound of |float32 value - exact squared distance| for rows of these (centred, scaled)
+    norms: rounding of the inputs plus a dot product of ``d + 2`` terms, any order, times 2."""
+    return 2.0 * (d + 6) * _U32 * (norm_a + norm_b) ** 2
+
+
+def _margin_ok(vals: np.ndarray, cand: np.ndarray, norms: np.ndarray, q_idx: np.ndarray, K: int, d: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose float32 candidates provably hold their true K nearest, and ``U`` per row:
+    every row outside the candidates is farther than ``U`` (scaled squared units).
+
+    ``U`` bounds the true K-th distance from above (the K first candidates' values plus their
+    own error bounds). A row outside the candidates that belonged to the true K would be within
+    ``sqrt(U)`` of the query, so its norm is at most ``|q| + sqrt(U)`` and its float32 value at
+    most ``U + error_bound(|q|, |q| + sqrt(U))``; the L-th candidate's value above that proves
+    there is none. The bound is local: one outlying row does not loosen every row's proof.
+    """
+    n = len(norms)
     L = vals.shape[1]
     ok = (cand.min(axis=1) >= 0) & (cand.max(axis=1) < n)
-    return ok & ((vals[:, L - 1].astype(np.float64) - vals[:, K - 1].astype(np.float64)) > 3.0 * bound)
+    c = np.where(ok[:, None], cand, 0)
+    q = norms[q_idx][:, None]
+    v = vals.astype(np.float64)
+    U = np.max(v[:, :K] + error_bound(q, norms[c[:, :K]], d), axis=1)
+    reach = np.sqrt(np.maximum(U, 0.0))
+    limit = U + error_bound(q[:, 0], q[:, 0] + reach, d)
+    return ok & (v[:, L - 1] > limit), U
 
 
-#: Query rows x fitted rows that ``_exact_all`` may take on (float64, all distances).
-EXACT_ALL_CELLS = 50_000_000
+#: Query rows x fitted rows x features that ``_exact_all`` may take on (float64, all distances).
+EXACT_ALL_CELLS = 200_000_000
 #: Candidates per row in the second round, for rows whose first margin was too thin.
 SECOND_EXTRA = 16
 
@@ -296,29 +338,30 @@ def kneighbors(X: np.ndarray, K: int, rows: np.ndarray | None = None, *, threads
     every distance in float64; when there are many, they are all left to scikit-learn.
     """
     n, d = X.shape
-    vals, cand, bound = candidates(X, K + EXTRA, rows, threads=threads)
+    vals, cand, norms, u = candidates(X, K + EXTRA, rows, threads=threads)
     q_idx = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
     m = len(q_idx)
-    # scikit-learn's float64 |x|^2 - 2x.y + |y|^2 on the raw rows: error within tol of exact
-    norms = np.sqrt(np.einsum("ij,ij->i", X, X))
-    tol = 4.0 * (d + 4) * _U64 * (norms[q_idx] + norms.max()) ** 2
+    raw = np.sqrt(np.einsum("ij,ij->i", X, X))  # scikit-learn rounds on the raw rows
     nbr = np.zeros((m, K), dtype=np.int64)
     proven = np.zeros(m, dtype=bool)
-    found = _margin_ok(vals, cand, bound, K, n)
+    found, U = _margin_ok(vals, cand, norms, q_idx, K, d)
     sel = np.flatnonzero(found)
-    nbr[sel], proven[sel] = _prove(X, q_idx[sel], cand[sel], K, tol[sel])
+    nbr[sel], proven[sel] = _prove(X, q_idx[sel], cand[sel], K, raw, U[sel] / (u * u))
     thin = np.flatnonzero(~found)
     if len(thin) > MAX_FALLBACK_SHARE * m:
         return nbr, np.flatnonzero(~proven)
-    if len(thin) and len(thin) * n > EXACT_ALL_CELLS and K + EXTRA + SECOND_EXTRA < n:
-        v2, c2, b2 = candidates(X, K + EXTRA + SECOND_EXTRA, q_idx[thin], threads=threads)
-        f2 = _margin_ok(v2, c2, b2, K, n)
+    if len(thin) and len(thin) * n * d > EXACT_ALL_CELLS // 4 and K + EXTRA + SECOND_EXTRA < n:
+        v2, c2, _, _ = candidates(X, K + EXTRA + SECOND_EXTRA, q_idx[thin], threads=threads)
+        f2, U2 = _margin_ok(v2, c2, norms, q_idx[thin], K, d)
         sel = thin[f2]
-        nbr[sel], proven[sel] = _prove(X, q_idx[sel], c2[f2], K, tol[sel])
+        nbr[sel], proven[sel] = _prove(X, q_idx[sel], c2[f2], K, raw, U2[f2] / (u * u))
         thin = thin[~f2]
-    if len(thin) and len(thin) * n <= 4 * EXACT_ALL_CELLS:
-        _, c3 = _exact_all(X, q_idx[thin], min(n, K + EXTRA))
-        nbr[thin], proven[thin] = _prove(X, q_idx[thin], c3, K, tol[thin])
+    if len(thin) and len(thin) * n * d <= EXACT_ALL_CELLS:
+        L = min(n, K + EXTRA)
+        d3, c3 = _exact_all(X, q_idx[thin], L)
+        # every other row is at least as far as the L-th (up to our own float64 rounding)
+        beyond = np.max(d3, axis=1) * (1.0 - 4.0 * (d + 2) * _U64) if L < n else np.full(len(thin), np.inf)
+        nbr[thin], proven[thin] = _prove(X, q_idx[thin], c3, K, raw, beyond)
     return nbr, np.flatnonzero(~proven)
 
 

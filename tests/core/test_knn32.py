@@ -123,11 +123,14 @@ def test_offset_rows_fall_back_not_misorder():
 
 def test_error_bound_holds():
     for X in (_blobs(3000, 24, seed=9), _blobs(3000, 24, seed=9) * 50 + 300, _huge(3000, 24)):
-        vals, cand, bound = knn32.candidates(X, 8)
-        u = knn32.unit(X - X.mean(axis=0))
+        vals, cand, norms, u = knn32.candidates(X, 8)
+        med = np.median(X, axis=0)
+        assert u == knn32.unit(X - med)
+        np.testing.assert_allclose(norms, np.linalg.norm((X - med) * u, axis=1))
         exact = np.einsum("ijk,ijk->ij", X[cand] - X[:, None, :], X[cand] - X[:, None, :]) * u * u
         err = np.abs(vals.astype(np.float64) - exact)
-        assert np.all(err <= bound[:, None]), float((err / bound[:, None]).max())
+        bound = knn32.error_bound(norms[:, None], norms[cand], X.shape[1])
+        assert np.all(err <= bound), float((err / bound).max())
         assert np.all(np.diff(vals, axis=1) >= 0)
 
 
@@ -327,3 +330,14 @@ def test_twin_rows_match_pandas_duplicated():
     assert knn._twin_rows(X[:1]).tolist() == [False]
     Z = _integers(3000, 20)  # small integers: the bits differ only in a few high bits
     np.testing.assert_array_equal(knn._twin_rows(Z), pd.DataFrame(Z).duplicated(keep=False).to_numpy())
+
+
+def test_one_outlier_does_not_spoil_every_proof():
+    """Bounds are per row: a single far row (a price typo, say) must not make all rows unprovable."""
+    X = _blobs(3000, 20, seed=15)
+    X[7] *= 1e6
+    nbr, unproven = knn32.kneighbors(X, 4)
+    assert len(unproven) < 30, len(unproven)
+    ok = np.setdiff1d(np.arange(len(X)), unproven)
+    np.testing.assert_array_equal(nbr[ok], _sk(X, 4)[ok])
+    np.testing.assert_array_equal(knn.sklearn_kneighbors(X, 4), _sk(X, 4))
