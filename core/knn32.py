@@ -7,11 +7,12 @@ pushes each one through a heap. Here the same search runs in three steps:
 1. **Candidates in float32.** Squared distances come from one float32 matrix product per tile
    of the augmented rows ``[-2x, |x|^2, 1] . [y, 1, |y|^2]`` (centred on the median, scaled
    by a power of two so any units fit float32), and a numba kernel keeps each row's
-   ``L = K + EXTRA`` smallest. A fixed-width compare skips almost every value with SIMD. When every row is a
-   query, only tiles on or above the diagonal are computed and each is read both ways (the
-   matrix is symmetric). The tiles are split over threads (BLAS single-threaded inside each),
-   each thread with its own candidate lists, merged at the end; the diagonal tiles go first
-   and the best bound per row from them caps every thread's thresholds.
+   ``L = K + EXTRA`` smallest. A fixed-width compare skips almost every value with SIMD. When
+   every row is a query, only tiles on or above the diagonal are computed and each is read
+   both ways (the matrix is symmetric). The tiles are split over threads (BLAS itself runs on
+   one thread: :func:`single_threaded_blas`), each thread with its own candidate lists, merged
+   at the end; the diagonal tiles go first and the best bound per row from them caps every
+   thread's thresholds.
 2. **A proof per row.** The float32 value of a squared distance is within
    ``2 (d + 6) u32 (|x_i| + |x_j|)^2`` of the exact one (:func:`error_bound`: rounding of the
    inputs plus a dot product of ``d + 2`` terms, any summation order). The K first candidates
@@ -71,66 +72,28 @@ def applies(X: np.ndarray, K: int) -> bool:
 
 
 _BLAS_LOCK = threading.Lock()
-_BLAS_USERS = 0
-_BLAS_RESTORE = None
+_BLAS_SINGLE = False
 
 
-class _SingleThreadedBlas:
-    """BLAS limited to one thread while any search runs (each search thread runs its own BLAS).
+def single_threaded_blas() -> None:
+    """Set every loaded BLAS to one thread, for the rest of the process (once).
 
-    threadpoolctl's limit is process-wide; searches may overlap (several sessions of the app,
-    or classes searched in parallel), so the first one in sets the limit and the last one out
-    restores it.
+    The search runs its own threads, each calling BLAS on its tiles; a multi-threaded BLAS
+    under them oversubscribes the cores (100k rows: 2.7 s instead of 1.6 s). The limit is not
+    lifted afterwards: lifting a process-wide limit while other threads run BLAS under their
+    own limits (scikit-learn sets one around its k-NN) loses updates, and OpenBLAS sometimes
+    ignores a raise of its thread count right after threaded calls. One thread is also no
+    slower for the rest of the app on this kind of machine (feature building at 100k rows:
+    1.8 s with one BLAS thread, 2.1-2.7 s with two); Skewlab parallelises its own work.
     """
+    global _BLAS_SINGLE
+    with _BLAS_LOCK:
+        if not _BLAS_SINGLE:
 
-    def __enter__(self):
-        global _BLAS_USERS, _BLAS_RESTORE
-        with _BLAS_LOCK:
-            if _BLAS_USERS == 0:
-                _BLAS_RESTORE = _controller().limit(limits=1, user_api="blas")
-            _BLAS_USERS += 1
-        return self
+            from threadpoolctl import ThreadpoolController
 
-    def __exit__(self, *exc):
-        global _BLAS_USERS, _BLAS_RESTORE
-        with _BLAS_LOCK:
-            _BLAS_USERS -= 1
-            if _BLAS_USERS == 0 and _BLAS_RESTORE is not None:
-                _restore(_BLAS_RESTORE)
-                _BLAS_RESTORE = None
-        return False
-
-
-def _restore(limiter, tries: int = 50, wait_s: float = 0.002) -> bool:
-    """Set the BLAS thread counts back, and check that they took.
-
-    OpenBLAS sometimes ignores a raise of its thread count made right after other threads ran
-    BLAS calls under the limit (its workers are still winding down); setting it again a moment
-    later takes. Returns whether every library is back (a failure costs speed, never results).
-    """
-    import time
-
-    want = [info["num_threads"] for info in limiter._original_info]
-    libs = limiter._controller.lib_controllers
-    for attempt in range(tries):
-        limiter.restore_original_limits()
-        if [lc.get_num_threads() for lc in libs] == want:
-            return True
-        time.sleep(wait_s * (attempt + 1))
-    return False
-
-
-_CONTROLLER = None
-
-
-def _controller():
-    """One threadpoolctl controller per process (finding the libraries costs ~2 ms per call)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER
+            ThreadpoolController().limit(limits=1, user_api="blas")
+            _BLAS_SINGLE = True
 
 
 def worker_threads() -> int:
@@ -216,18 +179,18 @@ def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads
         except BaseException as exc:  # pragma: no cover - re-raised below
             errors.append(exc)
 
-    with _SingleThreadedBlas():
-        for phase in (first, rest):
-            if n_threads == 1:
-                work(0, phase)
-            else:
-                pool = [threading.Thread(target=work, args=(t, phase), daemon=True) for t in range(n_threads)]
-                for th in pool:
-                    th.start()
-                for th in pool:
-                    th.join()
-            if phase is first and n_threads > 1:
-                np.minimum.reduce([bv[:, L - 1] for bv, _ in best], out=hint)
+    single_threaded_blas()
+    for phase in (first, rest):
+        if n_threads == 1:
+            work(0, phase)
+        else:
+            pool = [threading.Thread(target=work, args=(t, phase), daemon=True) for t in range(n_threads)]
+            for th in pool:
+                th.start()
+            for th in pool:
+                th.join()
+        if phase is first and n_threads > 1:
+            np.minimum.reduce([bv[:, L - 1] for bv, _ in best], out=hint)
     if errors:
         raise errors[0]
     bv, bi = best[0]
