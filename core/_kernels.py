@@ -19,48 +19,102 @@ def push(bv, bi, v, j):  # pragma: no cover - compiled
     bi[p] = j
 
 
+#: ``_CTZ[(low * _DEBRUIJN) >> 58]`` is the index of the single set bit of ``low`` (de Bruijn).
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_CTZ = np.zeros(64, dtype=np.int64)
+with np.errstate(over="ignore"):
+    for _b in range(64):
+        _CTZ[((np.uint64(1) << np.uint64(_b)) * _DEBRUIJN) >> np.uint64(58)] = _b
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
+def _lowest_bit(mask, tab):  # pragma: no cover - compiled
+    """Index of the lowest set bit of a non-zero uint64."""
+    return tab[((mask & (~mask + np.uint64(1))) * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58)]
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
+def _cold_threshold(row, nfull, groups, mins):  # pragma: no cover - compiled
+    """A value above the ``groups``-th smallest of ``row[:nfull]`` (``groups`` a power of two <= 64).
+
+    Column ``j`` of ``row`` falls in group ``j % groups``; the largest of the groups' minima is
+    at least the ``groups``-th smallest value (those minima are that many distinct entries), so
+    every entry up to it must be offered. Vertical minima: all SIMD, no branches.
+    """
+    for j in range(64):
+        mins[j] = row[j]
+    for s in range(64, nfull, 64):
+        for j in range(64):
+            v = row[s + j]
+            mins[j] = v if v < mins[j] else mins[j]
+    w = 64
+    while w > groups:
+        w //= 2
+        for j in range(w):
+            v = mins[j + w]
+            mins[j] = v if v < mins[j] else mins[j]
+    top = mins[0]
+    for j in range(1, groups):
+        top = mins[j] if mins[j] > top else top
+    return np.float32(np.nextafter(top, np.float32(np.inf)))  # entries equal to it count too
+
+
 @nb.njit(nogil=True, cache=True)
 def scan_tile(tile, r0, c0, best_v, best_i, both, hint):  # pragma: no cover - compiled
     """Offer tile values to the candidate lists.
 
     Row ``a`` of the tile offers ``tile[a, j]`` for query ``r0 + a`` and candidate ``c0 + j``;
     with ``both`` (an off-diagonal tile of a symmetric matrix) also for query ``c0 + j`` and
-    candidate ``r0 + a``. Blocks of 64 values are compared to the threshold in one SIMD pass
-    first; only blocks with a value below it are walked one by one. A row's threshold is its
-    list's last value, or ``hint`` when lower: a bound of the row's L-th smallest value known
-    from another thread's list (a larger value cannot be among the L smallest).
+    candidate ``r0 + a``, in the same pass (the two sets of lists are disjoint). Blocks of 64
+    values are compared to the thresholds in one SIMD pass that builds a bit mask; only the
+    set bits are visited. A row's threshold is its list's last value, or ``hint`` when lower: a
+    bound of the row's L-th smallest value known from another thread's list (a larger value
+    cannot be among the L smallest). A row whose list is still empty starts from a bound taken
+    from this tile's own values (:func:`_cold_threshold`), so a first tile does not push most of
+    its values through the list.
     """
+    tab = _CTZ
     m, n = tile.shape
-    last = best_v.shape[1] - 1
+    L = best_v.shape[1]
+    last = L - 1
     nfull = n // 64 * 64  # tiles are padded to a multiple of 64 columns
+    groups = 1
+    while groups < L:
+        groups *= 2
+    mins = np.empty(64, np.float32)
+    thr = np.empty(n, np.float32)
+    if both:
+        for j in range(n):
+            thr[j] = min(best_v[c0 + j, last], hint[c0 + j])
     for a in range(m):
         row = tile[a]
         r = r0 + a
         t = min(best_v[r, last], hint[r])
+        if t == np.inf and groups <= 64 and nfull >= 64:
+            t = _cold_threshold(row, nfull, groups, mins)
         for s in range(0, nfull, 64):
-            c = 0
-            for j in range(64):
-                c += row[s + j] < t
-            if c:
-                for j in range(s, s + 64):
-                    if row[j] < t:
-                        push(best_v[r], best_i[r], row[j], c0 + j)
-                        t = min(best_v[r, last], hint[r])
-    if both:
-        thr = np.empty(n, np.float32)
-        for j in range(n):
-            thr[j] = min(best_v[c0 + j, last], hint[c0 + j])
-        for a in range(m):
-            row = tile[a]
-            for s in range(0, nfull, 64):
-                c = 0
+            mask = np.uint64(0)
+            cmask = np.uint64(0)
+            if both:
                 for j in range(64):
-                    c += row[s + j] < thr[s + j]
-                if c:
-                    for j in range(s, s + 64):
-                        if row[j] < thr[j]:
-                            push(best_v[c0 + j], best_i[c0 + j], row[j], r0 + a)
-                            thr[j] = min(best_v[c0 + j, last], hint[c0 + j])
+                    v = row[s + j]
+                    mask |= np.uint64(v < t) << np.uint64(j)
+                    cmask |= np.uint64(v < thr[s + j]) << np.uint64(j)
+            else:
+                for j in range(64):
+                    mask |= np.uint64(row[s + j] < t) << np.uint64(j)
+            while mask:
+                j = s + _lowest_bit(mask, tab)
+                mask &= mask - np.uint64(1)
+                if row[j] < t:
+                    push(best_v[r], best_i[r], row[j], c0 + j)
+                    t = min(t, best_v[r, last])
+            while cmask:
+                j = s + _lowest_bit(cmask, tab)
+                cmask &= cmask - np.uint64(1)
+                if row[j] < thr[j]:
+                    push(best_v[c0 + j], best_i[c0 + j], row[j], r0 + a)
+                    thr[j] = min(thr[j], best_v[c0 + j, last])
 
 
 @nb.njit(nogil=True, cache=True)

@@ -7,9 +7,11 @@ pushes each one through a heap. Here the same search runs in three steps:
 1. **Candidates in float32.** Squared distances come from one float32 matrix product per tile
    of the augmented rows ``[-2x, |x|^2, 1] . [y, 1, |y|^2]`` (centred on the median, scaled
    by a power of two so any units fit float32), and a numba kernel keeps each row's
-   ``L = K + EXTRA`` smallest. A fixed-width compare skips almost every value with SIMD. When
-   every row is a query, only tiles on or above the diagonal are computed and each is read
-   both ways (the matrix is symmetric). The tiles are split over threads (BLAS itself runs on
+   ``L = K + EXTRA`` smallest. A SIMD compare of 64 values at a time builds a bit mask, and
+   only the set bits are visited; a row's first tile starts from a bound taken from its own
+   values, so a cold list does not take most of them in. When every row is a query, only tiles
+   on or above the diagonal are computed and each is read both ways in one pass (the matrix is
+   symmetric). The tiles are split over threads (BLAS itself runs on
    one thread: :func:`single_threaded_blas`), each thread with its own candidate lists, merged
    at the end; the diagonal tiles go first and the best bound per row from them caps every
    thread's thresholds.

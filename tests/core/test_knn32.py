@@ -346,3 +346,50 @@ def test_one_outlier_does_not_spoil_every_proof():
     ok = np.setdiff1d(np.arange(len(X)), unproven)
     np.testing.assert_array_equal(nbr[ok], _sk(X, 4)[ok])
     np.testing.assert_array_equal(knn.sklearn_kneighbors(X, 4), _sk(X, 4))
+
+
+@pytest.mark.parametrize("L", [3, 8, 24, 70])
+@pytest.mark.parametrize("both", [False, True])
+@pytest.mark.parametrize("ties", [False, True])
+def test_scan_tile_keeps_the_smallest_values(L, both, ties):
+    """Every list ends with the L smallest of what it held and what the tile offered it: cold
+    lists (seeded from the tile's own values), warm ones, hints, ties and padded columns."""
+    from core._kernels import scan_tile
+
+    rng = np.random.default_rng(L + 2 * both + 4 * ties)
+    m, n, n_real = 96, 192, 150  # 42 padded columns, as the search pads to a multiple of 64
+    tile = rng.standard_normal((m, n)).astype(np.float32)
+    if ties:
+        tile = np.round(tile * 2) / 2  # a few distinct values, many ties at every threshold
+    tile[:, n_real:] = 1e30
+    r0, c0 = 0, m if both else 0
+    size = c0 + n
+    bv = np.full((size, L), np.inf, dtype=np.float32)
+    bi = np.full((size, L), -1, dtype=np.int64)
+    warm = rng.random(size) < 0.5  # half the lists already hold values from another tile
+    for r in np.flatnonzero(warm):
+        bv[r] = np.sort(rng.standard_normal(L).astype(np.float32)) - 1.0
+        bi[r] = 10_000 + np.arange(L)
+    hint = np.full(size, np.inf, dtype=np.float32)
+    hint[::7] = np.float32(-0.5)  # another thread's bound: nothing above it may enter
+    before_v = bv.copy()
+    scan_tile(tile, r0, c0, bv, bi, both, hint)
+
+    def expect(r, offered):
+        vals = np.concatenate([before_v[r], offered])
+        vals = np.sort(vals[vals < min(hint[r], np.inf)] if np.isfinite(hint[r]) else vals)[:L]
+        return np.concatenate([vals, np.full(L - len(vals), np.inf, dtype=np.float32)])
+
+    for a in range(m):  # row lists: row a of the tile
+        got = bv[r0 + a]
+        want = expect(r0 + a, tile[a])
+        np.testing.assert_array_equal(got[np.isfinite(want)], want[np.isfinite(want)])
+        for p in np.flatnonzero(np.isfinite(got) & (bi[r0 + a] < 10_000)):
+            assert tile[a, bi[r0 + a, p] - c0] == got[p]  # each index points at its value
+    if both:
+        for j in range(n):  # column lists: column j of the tile
+            got = bv[c0 + j]
+            want = expect(c0 + j, tile[:, j])
+            np.testing.assert_array_equal(got[np.isfinite(want)], want[np.isfinite(want)])
+            for p in np.flatnonzero(np.isfinite(got) & (bi[c0 + j] < 10_000)):
+                assert tile[bi[c0 + j, p] - r0, j] == got[p]
