@@ -161,3 +161,18 @@ def row_hash(bits, mix):  # pragma: no cover - compiled
             h += z ^ (z >> np.uint64(31))
         out[i] = h
     return out
+
+
+@nb.njit(nogil=True, cache=True)
+def sq_dists(X, q_idx, cand, out):  # pragma: no cover - compiled
+    """``out[i, p] = |X[cand[i, p]] - X[q_idx[i]]|^2`` in float64, features summed in order."""
+    d = X.shape[1]
+    for i in range(cand.shape[0]):
+        q = q_idx[i]
+        for p in range(cand.shape[1]):
+            c = cand[i, p]
+            acc = 0.0
+            for f in range(d):
+                diff = X[c, f] - X[q, f]
+                acc += diff * diff
+            out[i, p] = acc

@@ -5,7 +5,7 @@ imbalanced-learn's SMOTE, Tomek links and ENN use) computes every distance in fl
 pushes each one through a heap. Here the same search runs in three steps:
 
 1. **Candidates in float32.** Squared distances come from one float32 matrix product per tile
-   of the augmented rows ``[-2x, |x|^2, 1] . [y, 1, |y|^2]`` (centred on the median, scaled
+   of the augmented rows ``[-2x, |x|^2, 1] . [y, 1, |y|^2]`` (centred on a median, scaled
    by a power of two so any units fit float32), and a numba kernel keeps each row's
    ``L = K + EXTRA`` smallest. A SIMD compare of 64 values at a time builds a bit mask, and
    only the set bits are visited; a row's first tile starts from a bound taken from its own
@@ -119,20 +119,34 @@ def unit(Xc: np.ndarray) -> float:
     return float(2.0 ** -np.ceil(np.log2(top))) if top > 0 and np.isfinite(top) else 1.0
 
 
+#: Rows (at most) whose median centres the search.
+CENTRE_ROWS = 1024
+
+
+def centre(X: np.ndarray) -> np.ndarray:
+    """Median of every feature over at most ``CENTRE_ROWS`` evenly spaced rows.
+
+    The error bound grows with the norms, so the bulk of the rows must sit near zero for thin
+    margins to be provable, and one far row must not pull it away (a mean would). Any centre is
+    correct (the bounds use the centred rows' own norms); a sample's median is as good as the
+    whole column's and costs nothing next to the search.
+    """
+    step = max(1, -(-len(X) // CENTRE_ROWS))
+    return np.median(X[::step], axis=0)
+
+
 def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads: int | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``L`` smallest float32 squared distances of each query row.
 
     Returns ``(values (m, L) float32 ascending, positions (m, L) int64, norms (n,) float64, u)``:
-    values in units scaled by ``u ** 2`` (``u = unit(X - median)``), norms of the centred scaled
+    values in units scaled by ``u ** 2`` (``u = unit(X - centre(X))``), norms of the centred scaled
     rows (for :func:`error_bound`); queries are ``X[rows]`` (default: every row, then the
     symmetric half is computed).
     """
     scan_tile, merge = _kernels()
     n, d = X.shape
-    # centred on the median: one far row cannot pull the bulk away from zero (the error bound
-    # grows with the norms, so the bulk must sit near zero for thin margins to be provable)
-    Xc = X - np.median(X, axis=0)
+    Xc = X - centre(X)
     u = unit(Xc)
     Xc *= u
     sq = np.einsum("ij,ij->i", Xc, Xc)
@@ -202,12 +216,13 @@ def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads
     return bv, bi, np.sqrt(sq), u
 
 
-def _exact_sq(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray, chunk: int = 8192) -> np.ndarray:
+def _exact_sq(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Exact float64 squared distances of query rows ``q_idx`` to their candidates."""
+    from core._kernels import sq_dists
+
     out = np.empty(cand.shape, dtype=np.float64)
-    for lo in range(0, len(q_idx), chunk):
-        hi = min(lo + chunk, len(q_idx))
-        diff = X[cand[lo:hi]] - X[q_idx[lo:hi]][:, None, :]
-        out[lo:hi] = np.einsum("ijk,ijk->ij", diff, diff)
+    sq_dists(np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(q_idx, dtype=np.int64),
+             np.ascontiguousarray(cand, dtype=np.int64), out)
     return out
 
 
@@ -343,3 +358,4 @@ def warm_up() -> None:
     row_hash(np.zeros((2, 2), dtype=np.uint64), np.ones(2, dtype=np.uint64))
     X = np.zeros((4, 2))
     interpolate(X, 2, np.zeros(2, dtype=np.int64), np.ones(2, dtype=np.int64), np.full(2, 0.5))
+    _exact_sq(X, np.zeros(2, dtype=np.int64), np.ones((2, 2), dtype=np.int64))

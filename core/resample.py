@@ -15,6 +15,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -47,8 +48,11 @@ class ResampleResult:
     Attributes
     ----------
     X : ndarray (m, d) float64
-    y : ndarray (m,) object
-    origin : ndarray (m,) object, ``"original"`` or ``"synthetic"``
+    y_code : ndarray (m,) int, each row's class as an index into ``classes``
+    classes : tuple of str, class names (sorted)
+    y : ndarray (m,) object, class names (built from ``y_code`` on first use, then kept)
+    origin : ndarray (m,) object, ``"original"`` or ``"synthetic"`` (built from ``row`` on first
+        use, then kept: a row is synthetic exactly when ``row`` is -1)
     row : ndarray (m,) int64, original row id (-1 for synthetic rows)
     seed_row, neighbor_row : ndarray (m,) int64, original row ids (-1 when not applicable)
     alpha : ndarray (m,) float64, interpolation weight (NaN when not applicable)
@@ -67,8 +71,8 @@ class ResampleResult:
     """
 
     X: np.ndarray
-    y: np.ndarray
-    origin: np.ndarray
+    y_code: np.ndarray
+    classes: tuple[str, ...]
     row: np.ndarray
     seed_row: np.ndarray
     neighbor_row: np.ndarray
@@ -87,10 +91,29 @@ class ResampleResult:
     target: str = "auto"
     small_classes: str = "error"
 
+    # y and origin are views of y_code and row that most callers never need in full: building
+    # two object arrays of every output row costs more than some strategies themselves
+    @cached_property
+    def y(self) -> np.ndarray:
+        """Class name of every output row (object array)."""
+        return np.array(self.classes, dtype=object).take(self.y_code)
+
+    @cached_property
+    def origin(self) -> np.ndarray:
+        """``"original"`` or ``"synthetic"`` for every output row (object array)."""
+        return np.array([ORIGINAL, SYNTHETIC], dtype=object).take((self.row < 0).view(np.int8))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays held, counting ``y`` and ``origin`` as built (a pointer per row)."""
+        arrays = (self.X, self.y_code, self.row, self.seed_row, self.neighbor_row, self.alpha, self.sample_weight,
+                  self.removed_rows, self.removed_reason)
+        return sum(int(a.nbytes) for a in arrays if a is not None) + 2 * 8 * len(self.row)
+
     @property
     def n_synthetic(self) -> int:
         """Synthetic rows."""
-        return int((self.origin == SYNTHETIC).sum())
+        return int((self.row < 0).sum())
 
     @property
     def n_removed(self) -> int:
@@ -99,7 +122,7 @@ class ResampleResult:
 
     def provenance(self) -> pd.DataFrame:
         """One row per output row: the ``skewlab_*`` provenance columns."""
-        weight = self.sample_weight if self.sample_weight is not None else np.full(len(self.y), np.nan)
+        weight = self.sample_weight if self.sample_weight is not None else np.full(len(self.row), np.nan)
         return pd.DataFrame(
             {
                 "skewlab_origin": pd.array(self.origin.astype(str), dtype="string"),
@@ -107,7 +130,7 @@ class ResampleResult:
                 "skewlab_seed_row": _int64_na(self.seed_row),
                 "skewlab_neighbor_row": _int64_na(self.neighbor_row),
                 "skewlab_alpha": self.alpha.astype(np.float64),
-                "skewlab_strategy": pd.array([self.strategy] * len(self.y), dtype="string"),
+                "skewlab_strategy": pd.array([self.strategy] * len(self.row), dtype="string"),
                 "skewlab_sample_weight": np.asarray(weight, dtype=np.float64),
             }
         )
@@ -388,8 +411,8 @@ def resample(
     n_after = np.bincount(yc_out, minlength=len(state.names))
     return ResampleResult(
         X=np.ascontiguousarray(X_out, dtype=np.float64),
-        y=state.names_array().take(yc_out),
-        origin=np.array([ORIGINAL, SYNTHETIC], dtype=object).take((pos_o < 0).view(np.int8)),
+        y_code=yc_out,
+        classes=tuple(state.names),
         row=row,
         seed_row=out(state.seed_row),
         neighbor_row=out(state.neighbor_row),

@@ -9,7 +9,7 @@ import pytest
 from core.audit import audit, near_copy_threshold, summary_table
 from core.errors import ParameterError
 from core.features import FeatureConfig, build_features
-from core.resample import ORIGINAL, SYNTHETIC, ResampleResult, resample
+from core.resample import ResampleResult, resample
 
 
 def _space():
@@ -36,7 +36,7 @@ def _result(space, synthetic, labels, *, removed=(), strategy="hand"):
     n = int(keep.sum())
     counts_after = pd.Series(y.astype(str)).value_counts().to_dict()
     return ResampleResult(
-        X=X, y=y, origin=np.array([ORIGINAL] * n + [SYNTHETIC] * m, dtype=object),
+        X=X, y_code=np.unique(y.astype(str), return_inverse=True)[1], classes=tuple(np.unique(y.astype(str)).tolist()),
         row=np.concatenate([space.rows[keep], np.full(m, -1)]).astype(np.int64),
         seed_row=np.full(n + m, -1, dtype=np.int64), neighbor_row=np.full(n + m, -1, dtype=np.int64),
         alpha=np.full(n + m, np.nan), sample_weight=None,

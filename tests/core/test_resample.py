@@ -51,6 +51,12 @@ def check_invariants(sp, r: ResampleResult) -> None:
     assert len(r.removed_reason) == len(r.removed_rows) and all(isinstance(x, str) and x for x in r.removed_reason)
     assert r.counts_after == dict(sorted(Counter(r.y.astype(str).tolist()).items()))
     syn = ~orig
+    assert r.n_synthetic == int(syn.sum())
+    assert list(r.classes) == sorted(set(r.classes)) and r.y.dtype == object
+    assert [r.classes[c] for c in r.y_code.tolist()] == r.y.tolist()
+    assert r.nbytes == sum(a.nbytes for a in (r.X, r.y_code, r.row, r.seed_row, r.neighbor_row, r.alpha,
+                                               r.removed_rows, r.removed_reason)) + (
+        0 if r.sample_weight is None else r.sample_weight.nbytes) + 16 * n_out
     assert np.isin(r.seed_row[syn], sp.rows).all()
     ok_nb = r.neighbor_row[syn]
     assert np.isin(ok_nb[ok_nb >= 0], sp.rows).all()
