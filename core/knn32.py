@@ -44,7 +44,7 @@ import threading
 import numpy as np
 
 #: Below this many fitted rows scikit-learn's own search is used.
-MIN_ROWS = 64
+MIN_ROWS = 16
 #: Tiles per thread at least (a thread costs more than a few small tiles).
 MIN_TILES_PER_THREAD = 4
 #: Candidates kept per row beyond the K asked for (the margin that proves the K).

@@ -652,15 +652,21 @@ def _smote(state: _State, need: Mapping[str, int], k_of: Mapping[str, int], seed
     _run_by_class(jobs, one, size=lambda job: len(job[1]))
 
 
+#: k-NN work (the sum over classes of rows squared) below which classes run one after another:
+#: handing small jobs between threads (and the GIL between them) costs more than it saves.
+PARALLEL_MIN_WORK = 8_000_000
+
+
 def _run_by_class(jobs: list, fn, *, size) -> None:
     """Run ``fn(job, threads)`` for every job (each writes its own rows), classes in parallel.
 
     Classes go to a pool of ``knn32.worker_threads()`` threads, largest first, one thread each
+    (below ``PARALLEL_MIN_WORK``, one after another)
     (numpy and the k-NN kernels release the GIL). A class with at least half of all the k-NN
     work (size squared) runs first, alone, on every thread.
     """
     workers = knn32.worker_threads()
-    if workers < 2 or len(jobs) < 2:
+    if workers < 2 or len(jobs) < 2 or sum(float(size(j)) ** 2 for j in jobs) < PARALLEL_MIN_WORK:
         for job in jobs:
             fn(job, None)
         return
@@ -677,7 +683,7 @@ def _run_by_class(jobs: list, fn, *, size) -> None:
 
 
 #: Synthetic rows of one class from which SMOTE interpolates with the numba kernel.
-NUMBA_MIN_ROWS = 20_000
+NUMBA_MIN_ROWS = 64
 
 
 def _interpolate_into(X: np.ndarray, at: int, seed: np.ndarray, nbr: np.ndarray, steps: np.ndarray,

@@ -182,7 +182,7 @@ def test_does_not_apply_where_sklearn_uses_a_tree():
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(70, 400), d=st.integers(16, 24), K=st.integers(1, 7), dup=st.floats(0, 0.5),
+@given(n=st.integers(knn32.MIN_ROWS, 400), d=st.integers(16, 24), K=st.integers(1, 7), dup=st.floats(0, 0.5),
        scale=st.sampled_from([1e-3, 1.0, 1e3]), seed=st.integers(0, 2**16))
 def test_property_equals_sklearn(n, d, K, dup, scale, seed):
     rng = np.random.default_rng(seed)
