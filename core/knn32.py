@@ -186,11 +186,11 @@ def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads
     def work(tid: int, tasks: list) -> None:
         try:
             bv, bi = best[tid]
-            buf = np.empty((tile, tile), dtype=np.float32)
+            buf = np.empty(min(tile, m_pad) * min(tile, n_pad), dtype=np.float32)  # every tile's product, in turn
             for t in range(tid, len(tasks), n_threads):
                 r0, c0 = tasks[t]
                 a, b = A[r0 : r0 + tile], B[:, c0 : c0 + tile]
-                T = np.matmul(a, b, out=buf) if a.shape[0] == b.shape[1] == tile else a @ b
+                T = np.matmul(a, b, out=buf[: a.shape[0] * b.shape[1]].reshape(a.shape[0], b.shape[1]))
                 scan_tile(T, r0, c0, bv, bi, sym and c0 != r0, hint)
         except BaseException as exc:  # pragma: no cover - re-raised below
             errors.append(exc)
