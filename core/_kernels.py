@@ -131,20 +131,39 @@ def merge(bv1, bi1, bv2, bi2):  # pragma: no cover - compiled
 
 
 @nb.njit(nogil=True, cache=True)
-def interpolate(X, at, seed, nbr, steps):  # pragma: no cover - compiled
-    """``X[at + i] = X[seed[i]] + steps[i] * (X[nbr[i]] - X[seed[i]])``, row by row.
+def smote_hits(draws, k, n):  # pragma: no cover - compiled
+    """Which of ``n`` seed rows SMOTE's draws (``seed row * k + neighbour column``) use."""
+    hit = np.zeros(n, np.bool_)
+    for i in range(draws.shape[0]):
+        hit[draws[i] // k] = True
+    return hit
 
+
+@nb.njit(nogil=True, cache=True)
+def smote_fill(X, at, idx, draws, k, nn, at_row, steps, pos, rows, seed_row, neighbor_row, alpha):  # pragma: no cover - compiled
+    """SMOTE's rows ``at ..``: ``X[s] + step * (X[n] - X[s])`` and their provenance, one pass.
+
+    Draw ``i`` picks seed ``s = idx[draws[i] // k]`` and its neighbour in column
+    ``draws[i] % k + 1`` of ``nn`` (column 0 is the row itself), row ``at_row`` of the seed.
     The same three float64 operations per value as imbalanced-learn's expression, in the same
     order and without fused multiply-add (numba does not contract by default): the same bits.
+    Seed and neighbour are written as original row ids (``rows[pos]``, -1 for a synthetic row).
     """
     d = X.shape[1]
-    for i in range(seed.shape[0]):
-        s = seed[i]
-        n = nbr[i]
+    for i in range(draws.shape[0]):
+        r = draws[i] // k
+        s = idx[r]
+        n = idx[nn[at_row[r], draws[i] - r * k + 1]]
         step = steps[i]
+        o = at + i
         for f in range(d):
             a = X[s, f]
-            X[at + i, f] = a + step * (X[n, f] - a)
+            X[o, f] = a + step * (X[n, f] - a)
+        p = pos[s]
+        seed_row[o] = rows[p] if p >= 0 else -1
+        p = pos[n]
+        neighbor_row[o] = rows[p] if p >= 0 else -1
+        alpha[o] = step
 
 
 @nb.njit(nogil=True, cache=True)

@@ -353,9 +353,13 @@ def warm_up() -> None:
     tile = np.ones((64, 64), dtype=np.float32)
     scan_tile(tile, 0, 0, bv, bi, True, np.full(64, np.inf, dtype=np.float32))
     merge(bv, bi, bv.copy(), bi.copy())
-    from core._kernels import interpolate, row_hash  # SMOTE's and knn's, loaded here too
+    from core._kernels import row_hash, smote_fill, smote_hits  # SMOTE's and knn's, loaded here too
 
     row_hash(np.zeros((2, 2), dtype=np.uint64), np.ones(2, dtype=np.uint64))
     X = np.zeros((4, 2))
-    interpolate(X, 2, np.zeros(2, dtype=np.int64), np.ones(2, dtype=np.int64), np.full(2, 0.5))
+    draws = np.array([0, 1], dtype=np.int64)
+    one, none = np.ones(2, dtype=np.int64), np.full(4, -1, dtype=np.int64)
+    smote_hits(draws, 1, 2)
+    smote_fill(X, 2, np.arange(2, dtype=np.int64), draws, 1, np.zeros((2, 2), dtype=np.int64),
+               np.arange(2, dtype=np.int64), np.full(2, 0.5), one, one, none, none.copy(), np.zeros(4))
     _exact_sq(X, np.zeros(2, dtype=np.int64), np.ones((2, 2), dtype=np.int64))

@@ -627,24 +627,34 @@ def _smote(state: _State, need: Mapping[str, int], k_of: Mapping[str, int], seed
     def one(job, threads):
         c, idx, m, k, at = job
         rs = np.random.RandomState(seed)
-        draws = rs.randint(low=0, high=len(idx) * k, size=m)
+        draws = rs.randint(low=0, high=len(idx) * k, size=m)  # seed row * k + neighbour column
         steps = rs.uniform(size=m)
-        r, col = np.floor_divide(draws, k), np.mod(draws, k)
+        fused = m >= NUMBA_MIN_ROWS and state.X.flags.c_contiguous
         # the draws only need the size of the neighbour table, so draw first and find the
         # neighbours (in scikit-learn's order, ties included, as imbalanced-learn takes them)
         # of the drawn seed rows only
-        Xc = state.X[idx]
-        hit = np.zeros(len(idx), dtype=bool)
-        hit[r] = True
-        if hit.all():
-            nn = sklearn_kneighbors(Xc, k + 1, threads=threads)[:, 1:]
-            r_nn = r
+        if fused:
+            from core._kernels import smote_fill, smote_hits
+
+            hit = smote_hits(draws, k, len(idx))
         else:
-            nn = sklearn_kneighbors_rows(Xc, k + 1, np.flatnonzero(hit), threads=threads)[:, 1:]
-            r_nn = (np.cumsum(hit) - 1)[r]
-        s_pos, n_pos = idx[r], idx[nn[r_nn, col]]
-        _interpolate_into(state.X, at, s_pos, n_pos, steps)
+            hit = np.zeros(len(idx), dtype=bool)
+            hit[draws // k] = True
+        Xc = state.X[idx]
+        if hit.all():
+            nn = sklearn_kneighbors(Xc, k + 1, threads=threads)
+            at_row = np.arange(len(idx))  # seed row -> its row of nn
+        else:
+            nn = sklearn_kneighbors_rows(Xc, k + 1, np.flatnonzero(hit), threads=threads)
+            at_row = np.cumsum(hit) - 1
         state.yc[at : at + m] = state.code(c)
+        if fused:  # interpolation and provenance in one pass, no temporaries
+            smote_fill(state.X, at, idx, draws, k, np.ascontiguousarray(nn, dtype=np.int64), at_row, steps,
+                       state.pos, state.space_rows, state.seed_row, state.neighbor_row, state.alpha)
+            return
+        r, col = np.floor_divide(draws, k), np.mod(draws, k)
+        s_pos, n_pos = idx[r], idx[nn[at_row[r], col + 1]]  # column 0: the row itself
+        _interpolate_into(state.X, at, s_pos, n_pos, steps)
         state.seed_row[at : at + m] = _row_ids(state, s_pos)
         state.neighbor_row[at : at + m] = _row_ids(state, n_pos)
         state.alpha[at : at + m] = steps
@@ -682,7 +692,8 @@ def _run_by_class(jobs: list, fn, *, size) -> None:
             fut.result()
 
 
-#: Synthetic rows of one class from which SMOTE interpolates with the numba kernel.
+#: Synthetic rows of one class from which SMOTE interpolates and fills provenance with the numba
+#: kernel (``core._kernels.smote_fill``) instead of numpy.
 NUMBA_MIN_ROWS = 64
 
 
@@ -691,16 +702,9 @@ def _interpolate_into(X: np.ndarray, at: int, seed: np.ndarray, nbr: np.ndarray,
     """``X[at:at+m] = X[seed] + steps * (X[nbr] - X[seed])``, written in place chunk by chunk.
 
     The same floating-point operations as imbalanced-learn's expression (so the same bits), but
-    without three full-size temporaries: one chunk-sized buffer, in cache. From
-    ``NUMBA_MIN_ROWS`` rows a numba kernel does it in one pass (same operations, same bits).
+    without three full-size temporaries: one chunk-sized buffer, in cache.
     """
     m = len(seed)
-    if m >= NUMBA_MIN_ROWS and X.flags.c_contiguous:
-        from core._kernels import interpolate
-
-        interpolate(X, at, np.ascontiguousarray(seed, dtype=np.int64), np.ascontiguousarray(nbr, dtype=np.int64),
-                    np.ascontiguousarray(steps, dtype=np.float64))
-        return
     buf = np.empty((min(chunk, m), X.shape[1]), dtype=X.dtype)
     for lo in range(0, m, chunk):
         hi = min(lo + chunk, m)

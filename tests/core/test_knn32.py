@@ -284,7 +284,7 @@ def test_resamplers_equal_imbalanced_learn_on_the_sample_catalog():
             np.testing.assert_array_equal(r.row, np.sort(est.sample_indices_))
 
 
-@pytest.mark.parametrize("threshold", [0, 10**9])  # the numba kernel, then numpy chunks
+@pytest.mark.parametrize("threshold", [0, 10**9])  # the fused numba kernel, then numpy chunks
 def test_smote_interpolation_same_bits_both_ways(threshold, monkeypatch):
     import warnings
 
