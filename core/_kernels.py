@@ -144,7 +144,8 @@ def smote_fill(X, at, idx, draws, k, nn, at_row, steps, pos, rows, seed_row, nei
     """SMOTE's rows ``at ..``: ``X[s] + step * (X[n] - X[s])`` and their provenance, one pass.
 
     Draw ``i`` picks seed ``s = idx[draws[i] // k]`` and its neighbour in column
-    ``draws[i] % k + 1`` of ``nn`` (column 0 is the row itself), row ``at_row`` of the seed.
+    ``draws[i] % k + 1`` of ``nn`` (column 0, usually the row itself, is dropped as
+    imbalanced-learn drops it), row ``at_row[draws[i] // k]``.
     The same three float64 operations per value as imbalanced-learn's expression, in the same
     order and without fused multiply-add (numba does not contract by default): the same bits.
     Seed and neighbour are written as original row ids (``rows[pos]``, -1 for a synthetic row).

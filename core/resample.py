@@ -653,7 +653,7 @@ def _smote(state: _State, need: Mapping[str, int], k_of: Mapping[str, int], seed
                        state.pos, state.space_rows, state.seed_row, state.neighbor_row, state.alpha)
             return
         r, col = np.floor_divide(draws, k), np.mod(draws, k)
-        s_pos, n_pos = idx[r], idx[nn[at_row[r], col + 1]]  # column 0: the row itself
+        s_pos, n_pos = idx[r], idx[nn[at_row[r], col + 1]]  # column 0 dropped, as imbalanced-learn does
         _interpolate_into(state.X, at, s_pos, n_pos, steps)
         state.seed_row[at : at + m] = _row_ids(state, s_pos)
         state.neighbor_row[at : at + m] = _row_ids(state, n_pos)
