@@ -624,22 +624,17 @@ def _smote(state: _State, need: Mapping[str, int], k_of: Mapping[str, int], seed
             at += m
     state.extend(at - len(state.yc))
 
+    from core._kernels import smote_fill, smote_hits
+
     def one(job, threads):
         c, idx, m, k, at = job
         rs = np.random.RandomState(seed)
         draws = rs.randint(low=0, high=len(idx) * k, size=m)  # seed row * k + neighbour column
         steps = rs.uniform(size=m)
-        fused = m >= NUMBA_MIN_ROWS and state.X.flags.c_contiguous
         # the draws only need the size of the neighbour table, so draw first and find the
         # neighbours (in scikit-learn's order, ties included, as imbalanced-learn takes them)
         # of the drawn seed rows only
-        if fused:
-            from core._kernels import smote_fill, smote_hits
-
-            hit = smote_hits(draws, k, len(idx))
-        else:
-            hit = np.zeros(len(idx), dtype=bool)
-            hit[draws // k] = True
+        hit = smote_hits(draws, k, len(idx))
         Xc = state.X[idx]
         if hit.all():
             nn = sklearn_kneighbors(Xc, k + 1, threads=threads)
@@ -648,16 +643,9 @@ def _smote(state: _State, need: Mapping[str, int], k_of: Mapping[str, int], seed
             nn = sklearn_kneighbors_rows(Xc, k + 1, np.flatnonzero(hit), threads=threads)
             at_row = np.cumsum(hit) - 1
         state.yc[at : at + m] = state.code(c)
-        if fused:  # interpolation and provenance in one pass, no temporaries
-            smote_fill(state.X, at, idx, draws, k, np.ascontiguousarray(nn, dtype=np.int64), at_row, steps,
-                       state.pos, state.space_rows, state.seed_row, state.neighbor_row, state.alpha)
-            return
-        r, col = np.floor_divide(draws, k), np.mod(draws, k)
-        s_pos, n_pos = idx[r], idx[nn[at_row[r], col + 1]]  # column 0 dropped, as imbalanced-learn does
-        _interpolate_into(state.X, at, s_pos, n_pos, steps)
-        state.seed_row[at : at + m] = _row_ids(state, s_pos)
-        state.neighbor_row[at : at + m] = _row_ids(state, n_pos)
-        state.alpha[at : at + m] = steps
+        # interpolation (imbalanced-learn's bits) and provenance in one pass, no temporaries
+        smote_fill(state.X, at, idx, draws, k, np.ascontiguousarray(nn, dtype=np.int64), at_row, steps,
+                   state.pos, state.space_rows, state.seed_row, state.neighbor_row, state.alpha)
 
     _run_by_class(jobs, one, size=lambda job: len(job[1]))
 
@@ -690,31 +678,6 @@ def _run_by_class(jobs: list, fn, *, size) -> None:
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for fut in [pool.submit(fn, job, 1) for job in jobs]:
             fut.result()
-
-
-#: Synthetic rows of one class from which SMOTE interpolates and fills provenance with the numba
-#: kernel (``core._kernels.smote_fill``) instead of numpy.
-NUMBA_MIN_ROWS = 64
-
-
-def _interpolate_into(X: np.ndarray, at: int, seed: np.ndarray, nbr: np.ndarray, steps: np.ndarray,
-                      *, chunk: int = 32_768) -> None:
-    """``X[at:at+m] = X[seed] + steps * (X[nbr] - X[seed])``, written in place chunk by chunk.
-
-    The same floating-point operations as imbalanced-learn's expression (so the same bits), but
-    without three full-size temporaries: one chunk-sized buffer, in cache.
-    """
-    m = len(seed)
-    buf = np.empty((min(chunk, m), X.shape[1]), dtype=X.dtype)
-    for lo in range(0, m, chunk):
-        hi = min(lo + chunk, m)
-        dest = X[at + lo : at + hi]
-        a = buf[: hi - lo]
-        np.take(X, seed[lo:hi], axis=0, out=a)
-        np.take(X, nbr[lo:hi], axis=0, out=dest)
-        dest -= a
-        dest *= steps[lo:hi, None]
-        dest += a
 
 
 def _row_ids(state: _State, positions: np.ndarray) -> np.ndarray:

@@ -284,15 +284,13 @@ def test_resamplers_equal_imbalanced_learn_on_the_sample_catalog():
             np.testing.assert_array_equal(r.row, np.sort(est.sample_indices_))
 
 
-@pytest.mark.parametrize("threshold", [0, 10**9])  # the fused numba kernel, then numpy chunks
-def test_smote_interpolation_same_bits_both_ways(threshold, monkeypatch):
+def test_smote_interpolation_same_bits():
     import warnings
 
     from imblearn.over_sampling import SMOTE
 
     from core import resample as rs
 
-    monkeypatch.setattr(rs, "NUMBA_MIN_ROWS", threshold)
     X, y = _long_tail(3000, 20, 0.0)
     X = X * 1e3 + 7.0  # values whose rounding differs if any operation were fused or reordered
     r = rs.resample(_space(X, y), "smote", seed=0)
