@@ -1,6 +1,6 @@
 """The Strategies page's six default strategies, through core (no UI), on a synthetic catalog.
 
-``make_catalog(n)`` with its text column; roles inferred (``core.schema.infer_roles``), labels
+``make_catalog(n)`` with its text column; roles inferred (``core.data.schema.infer_roles``), labels
 as ``label_values`` gives them (the whole category path), features built with ``text_dim=64``;
 then ``none``, ``random_over``, ``smote``, ``random_under``, ``isolation_forest+smote`` and
 ``balanced_weights`` with the page's defaults: target ``hybrid:500:100``, small classes randomly
@@ -21,9 +21,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from catalog import LABEL, make_catalog  # noqa: E402
 
-from core.features import FeatureConfig, build_features  # noqa: E402
-from core.resample import resample  # noqa: E402
-from core.schema import detect_separator, infer_roles, label_values  # noqa: E402
+from core.data.features import FeatureConfig, build_features  # noqa: E402
+from core.strategies.run import resample  # noqa: E402
+from core.data.schema import detect_separator, infer_roles, label_values  # noqa: E402
 
 DEFAULT_STRATEGIES = ("none", "random_over", "smote", "random_under", "isolation_forest+smote", "balanced_weights")
 TARGET = "hybrid:500:100"

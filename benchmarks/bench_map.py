@@ -2,7 +2,7 @@
 
 For each size, a long-tail catalog (``benchmarks.catalog.make_catalog``) goes through the app's
 own path: features, three strategies (SMOTE, random under-sampling, Isolation Forest, target
-``hybrid:n/10:n/100``), then :func:`core.projection.project` (UMAP fitted once on a stratified
+``hybrid:n/10:n/100``), then :func:`core.mapping.projection.project` (UMAP fitted once on a stratified
 sample of at most ``--cap`` real rows, the other real rows and every synthetic row placed with
 ``transform``). Next to it, plain umap-learn fits all the same rows (every real row and every
 synthetic row, the same PCA-50 input, same UMAP settings and seed) in one ``fit_transform``,
@@ -34,10 +34,10 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
 from benchmarks.catalog import LABEL, make_catalog  # noqa: E402
-from core.features import FeatureConfig, build_features  # noqa: E402
-from core.projection import MIN_DIST, N_NEIGHBORS, PRE_PCA_DIM, assemble, fit_base, place, project  # noqa: E402
-from core.resample import SYNTHETIC, resample  # noqa: E402
-from core.schema import infer_roles, label_values  # noqa: E402
+from core.data.features import FeatureConfig, build_features  # noqa: E402
+from core.mapping.projection import MIN_DIST, N_NEIGHBORS, PRE_PCA_DIM, assemble, fit_base, place, project  # noqa: E402
+from core.strategies.run import SYNTHETIC, resample  # noqa: E402
+from core.data.schema import infer_roles, label_values  # noqa: E402
 
 STRATEGIES = ("smote", "random_under", "isolation_forest")
 

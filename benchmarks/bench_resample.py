@@ -1,6 +1,6 @@
 """Skewlab's resamplers next to plain imbalanced-learn, same data, parameters and seed, same run.
 
-For each size and method: Skewlab (``core.resample.resample`` on a FeatureSpace wrapping the
+For each size and method: Skewlab (``core.strategies.run.resample`` on a FeatureSpace wrapping the
 dense ``make_features`` data, provenance included) and imbalanced-learn are run one after the
 other (interleaved, so machine load hits both alike); prints both wall times, the ratio
 (imbalanced-learn / Skewlab, > 1 means Skewlab is faster), peak memory (RSS growth) of each, and
@@ -32,8 +32,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from catalog import make_features  # noqa: E402
 
-from core.features import FeatureConfig, FeatureSpace  # noqa: E402
-from core.resample import resample  # noqa: E402
+from core.data.features import FeatureConfig, FeatureSpace  # noqa: E402
+from core.strategies.run import resample  # noqa: E402
 
 METHODS = ("smote", "random_over", "random_under", "tomek_links", "enn", "smote_enn", "smote_tomek")
 CLEANERS = {"tomek_links", "enn", "random_under"}
@@ -101,7 +101,7 @@ def warm_up(methods, n_features: int) -> None:
     Same width as the timed data and above ``knn32.MIN_ROWS`` rows, so Skewlab's k-NN kernels
     are loaded (numba) before the clock starts, as the app's warm-up does at server start.
     """
-    from core import knn32
+    from core.neighbors import knn32
 
     knn32.warm_up()
     X, y = make_features(2500, n_features, n_classes=3)

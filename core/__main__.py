@@ -1,5 +1,5 @@
-"""``python -m core``: the headless command line (see ``core.cli``)."""
+"""``python -m core``: the headless command line (see ``core.cli.main``)."""
 
-from core.cli import main
+from core.cli.main import main
 
 raise SystemExit(main())

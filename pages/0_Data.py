@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from core import io as cio
+from core.data import io as cio
 from core.errors import SkewlabError
-from core.schema import ROLES, multi_valued_share
+from core.data.schema import ROLES, multi_valued_share
 from ui import common as ui
 
 ui.setup("Data")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import charts
+from core.charts import skew as charts
 from ui import common as ui
 
 table, choice = ui.catalog_page("Skew")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core import audit as caudit
-from core.charts_map import Panel, map_figure
+from core.mapping import audit as caudit
+from core.charts.map import Panel, map_figure
 from core.errors import SkewlabError
 from ui import common as ui
 from ui import map_view, runs

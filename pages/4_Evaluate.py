@@ -6,10 +6,10 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core import charts_eval
-from core.classifiers import CLASSIFIERS
+from core.charts import evaluation as charts_eval
+from core.evaluation.classifiers import CLASSIFIERS
 from core.errors import SkewlabError
-from core.evaluation import BASELINES, METRICS, evaluate
+from core.evaluation.cv import BASELINES, METRICS, evaluate
 from ui import cache
 from ui import common as ui
 from ui import runs

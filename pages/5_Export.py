@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import SkewlabError
-from core.export import Applied, apply_recipe, bundle_name, export_bundle
-from core.features import FeatureConfig
-from core.recipe import InputSpec, LabelSpec, Recipe, ScopeSpec, make_recipe
+from core.export.bundle import Applied, apply_recipe, bundle_name, export_bundle
+from core.data.features import FeatureConfig
+from core.export.recipe import InputSpec, LabelSpec, Recipe, ScopeSpec, make_recipe
 from ui import common as ui
 from ui import runs
 from ui.forms import strategy_label
@@ -38,7 +38,7 @@ if not cfg or not cfg.get("strategies"):
     st.info("Run some strategies first on the Strategies page.", icon=":material/tune:")
     st.page_link("pages/2_Strategies.py", label="Go to Strategies", icon=":material/arrow_back:")
     st.stop()
-# The export recomputes the chosen strategy with core.export.apply_recipe (the function the headless
+# The export recomputes the chosen strategy with core.export.bundle.apply_recipe (the function the headless
 # `python -m core apply` uses), so it needs the run's choices, not its cached results.
 ok = [RunChoice(item["name"], strategy_label(item["name"]), dict(item.get("params") or {})) for item in cfg["strategies"]]
 
@@ -118,8 +118,8 @@ def _extras(key: tuple, recipe_key: str, sections: tuple, _applied: Applied) -> 
     skipped: list[str] = []
     if "map" in sections:
         try:
-            from core.projection import project
-            from core.report import map_figure
+            from core.mapping.projection import project
+            from core.export.report import map_figure
 
             proj = project(_applied.space, [_applied.result], seed=_applied.recipe.seed)
             extras["map_figure"] = map_figure(proj, _applied.result)
@@ -127,14 +127,14 @@ def _extras(key: tuple, recipe_key: str, sections: tuple, _applied: Applied) -> 
             skipped.append(f"map ({type(exc).__name__}: {str(exc)[:120]})")
     if "audit" in sections:
         try:
-            from core.audit import audit
+            from core.mapping.audit import audit
 
             extras["audit_table"] = audit(_applied.space, _applied.result)
         except Exception as exc:
             skipped.append(f"audit ({type(exc).__name__}: {str(exc)[:120]})")
     if "evaluation" in sections:
         try:
-            from core.evaluation import evaluate
+            from core.evaluation.cv import evaluate
 
             r = _applied.recipe
             extras["evaluation_table"] = evaluate(_applied.space, [{"name": r.strategy, "params": r.params}],
@@ -189,8 +189,8 @@ with right:
                "Original rows keep every value exactly as uploaded; synthetic rows have numeric and categorical "
                "columns in original units and empty text columns.")
 
-available = [name for name, module in (("map", "core.projection"), ("audit", "core.audit"),
-                                       ("evaluation", "core.evaluation")) if importlib.util.find_spec(module)]
+available = [name for name, module in (("map", "core.mapping.projection"), ("audit", "core.mapping.audit"),
+                                       ("evaluation", "core.evaluation.cv")) if importlib.util.find_spec(module)]
 with st.expander("Report contents", expanded=False):
     st.caption("report.html always shows the skew before and after, the notes and the recipe; it opens offline.")
     chosen = st.multiselect("Also include", available, key="choice_export_sections",

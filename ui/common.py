@@ -13,10 +13,10 @@ import streamlit as st
 
 from ui import warmup  # noqa: F401  (sets NUMBA_CACHE_DIR before anything imports numba)
 from ui import cache
-from core import io as cio
+from core.data import io as cio
 from core.errors import SkewlabError
-from core.schema import describe_columns, detect_separator, label_values, path_depth, suggest_label
-from core.skew import SkewProfile, profile_skew
+from core.data.schema import describe_columns, detect_separator, label_values, path_depth, suggest_label
+from core.data.skew import SkewProfile, profile_skew
 
 PAGES = (
     ("pages/0_Data.py", "Data", ":material/table_view:"),

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.errors import SkewlabError
-from core.features import FeatureConfig, FeatureSpace, build_features
-from core.resample import ResampleResult, resample
+from core.data.features import FeatureConfig, FeatureSpace, build_features
+from core.strategies.run import ResampleResult, resample
 from ui import cache
 from ui import common as ui
 from ui.forms import strategy_label

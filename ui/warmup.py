@@ -23,7 +23,7 @@ def _warm(state: dict) -> None:
         import numpy as np
         import umap
 
-        from core import knn32
+        from core.neighbors import knn32
 
         knn32.warm_up()  # the resamplers' exact k-NN kernels (SMOTE, Tomek, ENN, ...)
 

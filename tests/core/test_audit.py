@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.audit import audit, near_copy_threshold, summary_table
+from core.mapping.audit import audit, near_copy_threshold, summary_table
 from core.errors import ParameterError
-from core.features import FeatureConfig, build_features
-from core.resample import ResampleResult, resample
+from core.data.features import FeatureConfig, build_features
+from core.strategies.run import ResampleResult, resample
+from tests.paths import DATASETS
 
 
 def _space():
@@ -114,7 +115,7 @@ def test_removal_per_class_marks_the_tail_and_summary_sorts_worst_first():
 
 
 def test_smote_on_yeast_stays_mostly_clean():
-    frame = pd.read_csv("/work/shared/datasets/yeast.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(DATASETS / "yeast.csv", dtype=str, keep_default_na=False)
     numeric = tuple(c for c in frame.columns if c not in ("sequence_name", "class"))
     space = build_features(frame, frame["class"].astype(object), FeatureConfig(numeric=numeric))
     res = resample(space, "smote", target="floor:100", small_classes="lower_k", seed=0)

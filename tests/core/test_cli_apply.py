@@ -13,14 +13,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.export import export_bundle, member_names
-from core.features import FeatureConfig
-from core.io import load_table
-from core.recipe import InputSpec, LabelSpec, ScopeSpec, make_recipe, read_recipe
-from core.schema import infer_roles
+from core.export.bundle import export_bundle, member_names
+from core.data.features import FeatureConfig
+from core.data.io import load_table
+from core.export.recipe import InputSpec, LabelSpec, ScopeSpec, make_recipe, read_recipe
+from core.data.schema import infer_roles
+from tests.paths import DATASETS
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = Path("/work/shared/datasets")
+DATA = DATASETS
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.cli import main
+from core.cli.main import main
+from tests.paths import DATASETS
 
-DATA = "/work/shared/datasets/"
+DATA = f"{DATASETS}/"
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.cost import check_fits, estimate
+from core.strategies.cost import check_fits, estimate
 from core.errors import ResourceError
 
 COUNTS = {"head": 1000, "mid": 50, "tail": 5}

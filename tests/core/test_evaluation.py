@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from core.classifiers import CLASSIFIERS, ClassifierSpec
+from core.evaluation.classifiers import CLASSIFIERS, ClassifierSpec
 from core.errors import ParameterError, SchemaError, SmallClassError
-from core.evaluation import METRICS, budget_sample, evaluate, interval, paired_test
-from core.features import FeatureConfig, build_features
-from core.io import load_table
-from core.schema import infer_roles, label_values
+from core.evaluation.cv import METRICS, budget_sample, evaluate, interval, paired_test
+from core.data.features import FeatureConfig, build_features
+from core.data.io import load_table
+from core.data.schema import infer_roles, label_values
 
 
 def space_of(path, label="class"):
@@ -102,7 +102,7 @@ def test_smote_logreg_matches_a_hand_written_script(yeast):
                                  recall_score)
     from sklearn.model_selection import StratifiedKFold
 
-    from core.resample import resample
+    from core.strategies.run import resample
 
     ev = evaluate(yeast, ["smote"], classifier="logreg", folds=5, repeats=1, seed=0, small_classes="random_over",
                   n_jobs=2)
@@ -292,7 +292,7 @@ def test_parallel_and_serial_runs_agree_and_json_is_strict(yeast):
 
 
 def test_intervals_stay_inside_the_metric_range():
-    from core.evaluation import metric_range
+    from core.evaluation.cv import metric_range
 
     scores = [0.99, 1.0, 0.85]  # a t-interval of these reaches past 1 with 3 folds
     raw = interval(scores)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from core.errors import ParameterError, RecipeError
-from core.export import (
+from core.export.bundle import (
     TEST,
     TRAIN,
     UNLABELLED,
@@ -27,12 +27,13 @@ from core.export import (
     stratified_split,
     write_table,
 )
-from core.features import FeatureConfig
-from core.io import load_table
-from core.recipe import InputSpec, LabelSpec, Recipe, ScopeSpec, make_recipe, read_recipe
-from core.schema import detect_separator, infer_roles
+from core.data.features import FeatureConfig
+from core.data.io import load_table
+from core.export.recipe import InputSpec, LabelSpec, Recipe, ScopeSpec, make_recipe, read_recipe
+from core.data.schema import detect_separator, infer_roles
+from tests.paths import DATASETS
 
-DATA = "/work/shared/datasets/"
+DATA = f"{DATASETS}/"
 TOYS = "amazon_uk_toys_catalog.csv"
 TOYS_LABEL = "amazon_category_and_sub_category"
 DATASETS = (TOYS, "ecoli.csv", "yeast.csv", "page_blocks.csv")
@@ -283,7 +284,7 @@ def test_bundle_holds_data_removed_recipe_report_and_repeats_byte_for_byte():
 def test_report_escapes_data_and_takes_optional_sections():
     import plotly.graph_objects as go
 
-    from core.report import build_report
+    from core.export.report import build_report
 
     bad = "<script>alert(1)</script>"
     csv = "x,cat\n" + "".join(f"{(i * 7) % 11 + 0.5},{bad if i % 3 else 'ok'}\n" for i in range(30))
@@ -313,8 +314,8 @@ def test_apply_warns_on_another_input_and_refuses_missing_columns():
 
 
 def test_report_map_from_a_projection():
-    from core.projection import project
-    from core.report import build_report, map_figure
+    from core.mapping.projection import project
+    from core.export.report import build_report, map_figure
 
     table = load_table(DATA + "ecoli.csv")
     applied = apply_recipe(table, recipe_for(table, "class", strategy="smote_tomek", params={"k_neighbors": 3},

@@ -5,11 +5,12 @@ import pandas as pd
 import pytest
 
 from core.errors import SchemaError
-from core.features import FeatureConfig, build_features
-from core.io import load_table
-from core.schema import detect_separator, infer_roles, label_values
+from core.data.features import FeatureConfig, build_features
+from core.data.io import load_table
+from core.data.schema import detect_separator, infer_roles, label_values
+from tests.paths import DATASETS
 
-DATA = "/work/shared/datasets/"
+DATA = f"{DATASETS}/"
 
 
 def _frame():

@@ -1,4 +1,4 @@
-"""core.io: every loader path, with files generated in the test."""
+"""core.data.io: every loader path, with files generated in the test."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import LoadError
-from core.io import decode_text, fingerprint, load_table, sniff_delimiter, zip_members
+from core.data.io import decode_text, fingerprint, load_table, sniff_delimiter, zip_members
 
 
 def rows(table) -> list[list]:

@@ -1,6 +1,6 @@
 """UTF-8 CSVs go to the parser as bytes; the cells must be those of parsing the decoded text.
 
-Every tricky file below is loaded with :func:`core.io.load_table` (bytes to the parser) and with
+Every tricky file below is loaded with :func:`core.data.io.load_table` (bytes to the parser) and with
 the reference read (the decoded text through ``io.StringIO``, the same ``read_csv`` options);
 every cell, the column names, dtypes and the index must be identical, and a file one way refuses
 the other way refuses too.
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from core.errors import LoadError
-from core.io import decode_text, load_table, sniff_delimiter
+from core.data.io import decode_text, load_table, sniff_delimiter
 
 TRICKY: dict[str, bytes] = {
     "plain": b"a,b,c\n1,2,3\n4,5,6\n",

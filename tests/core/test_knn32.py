@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.neighbors import NearestNeighbors
 
-from core import knn, knn32
+from core.neighbors import knn
+
+from core.neighbors import knn32
 
 
 def _sk(X: np.ndarray, K: int) -> np.ndarray:
@@ -199,7 +201,7 @@ def test_property_equals_sklearn(n, d, K, dup, scale, seed):
 
 
 def _space(X: np.ndarray, y: np.ndarray):
-    from core.features import FeatureConfig, FeatureSpace
+    from core.data.features import FeatureConfig, FeatureSpace
 
     names = tuple(f"f{i}" for i in range(X.shape[1]))
     labels = np.array([f"c{int(v):02d}" for v in range(int(y.max()) + 1)], dtype=object)[y]
@@ -231,7 +233,7 @@ def test_resamplers_equal_imbalanced_learn_on_wide_data(dup):
     from imblearn.over_sampling import SMOTE
     from imblearn.under_sampling import EditedNearestNeighbours, TomekLinks
 
-    from core.resample import resample
+    from core.strategies.run import resample
 
     X, y = _long_tail(4000, 20, dup)
     sp = _space(X, y)
@@ -262,7 +264,7 @@ def test_resamplers_equal_imbalanced_learn_on_the_sample_catalog():
     from imblearn.over_sampling import SMOTE
     from imblearn.under_sampling import EditedNearestNeighbours, TomekLinks
 
-    from core.resample import resample
+    from core.strategies.run import resample
 
     sys.path.insert(0, str(Path(__file__).parent))
     from test_resample import space
@@ -289,7 +291,7 @@ def test_smote_interpolation_same_bits():
 
     from imblearn.over_sampling import SMOTE
 
-    from core import resample as rs
+    from core.strategies import run as rs
 
     X, y = _long_tail(3000, 20, 0.0)
     X = X * 1e3 + 7.0  # values whose rounding differs if any operation were fused or reordered
@@ -353,7 +355,7 @@ def test_one_outlier_does_not_spoil_every_proof():
 def test_scan_tile_keeps_the_smallest_values(L, both, ties):
     """Every list ends with the L smallest of what it held and what the tile offered it: cold
     lists (seeded from the tile's own values), warm ones, hints, ties and padded columns."""
-    from core._kernels import scan_tile
+    from core.neighbors.kernels import scan_tile
 
     rng = np.random.default_rng(L + 2 * both + 4 * ties)
     m, n, n_real = 96, 192, 150  # 42 padded columns, as the search pads to a multiple of 64

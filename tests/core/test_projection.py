@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 
 from core.errors import ParameterError
-from core.features import FeatureConfig, build_features
-from core.projection import fit_sample, project
-from core.resample import SYNTHETIC, resample
+from core.data.features import FeatureConfig, build_features
+from core.mapping.projection import fit_sample, project
+from core.strategies.run import SYNTHETIC, resample
+from tests.paths import DATASETS
 
-DATA = "/work/shared/datasets/"
+DATA = f"{DATASETS}/"
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ def test_bad_inputs_are_refused(yeast):
 
 
 def test_a_strategy_lands_in_the_same_place_whatever_runs_beside_it(yeast):
-    from core.projection import fit_base, place
+    from core.mapping.projection import fit_base, place
 
     space, smote, under = yeast
     over = resample(space, "random_over", target="balanced", seed=0)

@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ParameterError
-from core.export import write_table
-from core.features import FeatureConfig, build_features
-from core.resample import build_output_table, resample
-from core.schema import label_values
-from core.targets import resolve_targets
+from core.export.bundle import write_table
+from core.data.features import FeatureConfig, build_features
+from core.strategies.run import build_output_table, resample
+from core.data.schema import label_values
+from core.strategies.targets import resolve_targets
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 STRATEGIES = ["random_over", "smote", "random_under", "tomek_links", "enn", "centroid_distance",

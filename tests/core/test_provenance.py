@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from imblearn.over_sampling import ADASYN, BorderlineSMOTE
 
-from core.provenance import segment_parents
+from core.strategies.provenance import segment_parents
 
 
 def test_recovers_known_segments_and_reports_the_nearer_end():
@@ -57,10 +57,10 @@ def test_imbalanced_learn_rows_lie_on_the_line_of_their_recovered_parents(datase
 
 @pytest.mark.parametrize("strategy", ["borderline_smote", "adasyn", "kmeans_smote", "svm_smote"])
 def test_resample_gives_library_rows_their_parents(datasets_dir, strategy):
-    from core.features import FeatureConfig, build_features
-    from core.io import load_table
-    from core.resample import resample
-    from core.schema import infer_roles, label_values
+    from core.data.features import FeatureConfig, build_features
+    from core.data.io import load_table
+    from core.strategies.run import resample
+    from core.data.schema import infer_roles, label_values
 
     table = load_table(datasets_dir / "yeast.csv")
     labels = label_values(table.frame, "class")

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from core.errors import RecipeError
-from core.features import FeatureConfig
-from core.recipe import (
+from core.data.features import FeatureConfig
+from core.export.recipe import (
     MAX_BYTES,
     InputSpec,
     LabelSpec,

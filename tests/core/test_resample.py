@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from core.errors import ParameterError, SmallClassError
-from core.features import FeatureConfig, build_features
-from core.io import load_table
-from core.resample import ResampleResult, resample
-from core.schema import detect_separator, infer_roles, label_values
-from core.strategies import REGISTRY
+from core.data.features import FeatureConfig, build_features
+from core.data.io import load_table
+from core.strategies.run import ResampleResult, resample
+from core.data.schema import detect_separator, infer_roles, label_values
+from core.strategies.spec import REGISTRY
+from tests.paths import DATASETS
 
-DATA = "/work/shared/datasets/"
+DATA = f"{DATASETS}/"
 TOYS_LABEL = "amazon_category_and_sub_category"
 
 

@@ -1,4 +1,4 @@
-"""core.schema: column roles on the shared datasets and synthetic tables, numbers, labels."""
+"""core.data.schema: column roles on the shared datasets and synthetic tables, numbers, labels."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from core.errors import SchemaError
-from core.io import load_table
-from core.schema import (
+from core.data.io import load_table
+from core.data.schema import (
     describe_columns,
     detect_separator,
     feature_columns,

@@ -1,4 +1,4 @@
-"""core.skew: every metric against a hand computation."""
+"""core.data.skew: every metric against a hand computation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from core.errors import ParameterError
-from core.skew import gini, group_for_count, profile_skew
+from core.data.skew import gini, group_for_count, profile_skew
 
 
 def labels_from(counts: dict[str, int], missing: int = 0) -> pd.Series:
@@ -141,7 +141,7 @@ def test_bad_parameters():
 
 
 def test_shared_dataset_distributions(datasets_dir):
-    from core.io import load_table
+    from core.data.io import load_table
 
     expected = {
         "ecoli.csv": ({"cp": 143, "im": 77, "pp": 52, "imU": 35, "om": 20, "omL": 5, "imL": 2, "imS": 2}, 71.5),
@@ -161,7 +161,7 @@ def test_shared_dataset_distributions(datasets_dir):
 
 
 def test_toys_top_level_profile(toys_table):
-    from core.schema import label_values
+    from core.data.schema import label_values
 
     prof = profile_skew(label_values(toys_table.frame, "amazon_category_and_sub_category", level=1, separator=" > "))
     assert (prof.n_rows, prof.n_missing_label, prof.n_classes) == (10_000, 690, 43)

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from core.io import SAMPLE_PATH
-from core.recipe import read_recipe
+from core.data.io import SAMPLE_PATH
+from core.export.recipe import read_recipe
 from tests.e2e.helpers import EXCEPTION, choose_radio, goto, no_exception, open_page, selectbox_value, wait_idle
 from tests.e2e.test_strategies_e2e import choose_strategies
 

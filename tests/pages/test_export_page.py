@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from core.recipe import read_recipe
+from core.export.recipe import read_recipe
 from tests.pages.conftest import goto, open_app
 
 RUN = {

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from core.io import SAMPLE_LABEL, SAMPLE_PATH
+from core.data.io import SAMPLE_LABEL, SAMPLE_PATH
 from tests.pages.conftest import goto, upload
 
 RUN = {
@@ -100,7 +100,7 @@ def test_map_with_umap_on_every_row_of_a_small_upload(app):
 
 
 def test_adding_a_strategy_reuses_the_fitted_map_and_keeps_points_in_place(app, monkeypatch):
-    from core import projection
+    from core.mapping import projection
     from ui import map_view
 
     calls = {"fit": 0, "place": []}

@@ -1,0 +1,298 @@
+"""The shared map figure: one panel per strategy on the coordinates of a :class:`~core.mapping.projection.Projection`.
+
+Pure Plotly (no Streamlit), so the Map page and the export report draw the same figure. Real
+rows are dots, synthetic rows diamonds, removed rows faint ``x`` ghosts at their real
+coordinates. The largest classes get their own colour; the rest share "other classes". Hover
+text is built here from the catalog's own cells and every piece of catalog text is
+HTML-escaped, so a product title can never become markup.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.charts.skew import FONT, TEMPLATE, short
+from core.data.features import FeatureSpace
+from core.mapping.projection import Projection
+from core.strategies.run import SYNTHETIC, ResampleResult
+
+#: Colours of the largest classes, in size order; every other class is OTHER_COLOR.
+CLASS_COLORS = (
+    "#3b5bdb", "#f08c00", "#2f9e44", "#c2255c", "#7048e8", "#1098ad", "#e8590c", "#5c940d", "#ae3ec9", "#fab005",
+)
+OTHER_COLOR = "#adb5bd"
+OTHER_NAME = "other classes"
+GHOST_COLOR = "#868e96"
+HIGHLIGHT_COLOR = "#e03131"
+#: Seed -> synthetic segments drawn per panel at most.
+MAX_SEGMENTS = 5000
+#: Panels per row of the figure.
+PANELS_PER_ROW = 3
+
+
+@dataclass(frozen=True, eq=False)
+class Panel:
+    """One strategy on the map.
+
+    Attributes
+    ----------
+    title : str
+        Panel title (the strategy's display name).
+    subtitle : str
+        Smaller second line (counts).
+    result : ResampleResult
+    synthetic_xy : ndarray (m, 2)
+        Coordinates of the result's synthetic rows (``Projection.synthetic_xy[i]``).
+    synthetic_hover : sequence of str, optional
+        Hover text of each synthetic row (see :func:`synthetic_hover_text`).
+    flagged : ndarray (m,) bool, optional
+        Synthetic rows to mark (the audit's overlap / near-copy flags).
+    """
+
+    title: str
+    result: ResampleResult
+    synthetic_xy: np.ndarray
+    synthetic_hover: Sequence[str] | None = None
+    flagged: np.ndarray | None = None
+    subtitle: str = ""
+
+
+def _esc(value: object, width: int = 90) -> str:
+    """Catalog text shortened and HTML-escaped (``core.charts.skew.short`` escapes)."""
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return short(text, width)
+
+
+def _cell_text(v: object) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return "(empty)"
+    return str(v)
+
+
+def real_hover_text(
+    frame: pd.DataFrame, rows: np.ndarray, y: np.ndarray, *, title: str | None = None, numeric: Sequence[str] = ()
+) -> np.ndarray:
+    """Hover text of real rows: title, class, numeric cells as in the table, row id.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The catalog as loaded (row position = row id).
+    rows : ndarray of int
+        Row ids (``Projection.rows``).
+    y : ndarray
+        Class of each row.
+    title : str, optional
+        Column shown first (the first text column).
+    numeric : sequence of str
+        Columns shown as ``name: cell`` (original cells from the table).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    parts: list[list[str]] = [[] for _ in range(len(rows))]
+    if title is not None and title in frame.columns:
+        for i, v in enumerate(frame[title].iloc[rows].tolist()):
+            parts[i].append(f"<b>{_esc(v)}</b>")
+    for i, c in enumerate(np.asarray(y).tolist()):
+        parts[i].append(f"class: {_esc(c)}")
+    for col in numeric:
+        if col in frame.columns:
+            for i, v in enumerate(frame[col].iloc[rows].tolist()):
+                parts[i].append(f"{_esc(col, 30)}: {_esc(_cell_text(v), 40)}")
+    for i, r in enumerate(rows.tolist()):
+        parts[i].append(f"real row {r:,}")
+    return np.array(["<br>".join(p) for p in parts], dtype=object)
+
+
+def synthetic_hover_text(
+    space: FeatureSpace, result: ResampleResult, frame: pd.DataFrame, *, title: str | None = None,
+    numeric: Sequence[str] = (),
+) -> np.ndarray:
+    """Hover text of a result's synthetic rows: class, provenance and numeric values.
+
+    Numeric values are the ones the export writes (``FeatureSpace.to_original``: clipped to the
+    class's range, rounded in integer columns). Provenance: seed row (with its title), neighbour
+    row and interpolation weight alpha where the method has them.
+    """
+    syn = np.flatnonzero(result.origin == SYNTHETIC)
+    if len(syn) == 0:
+        return np.zeros(0, dtype=object)
+    X, y = result.X[syn], result.y[syn]
+    cols = [c for c in numeric if c in space.config.numeric]
+    values = space.to_original(X, y)[cols] if cols else pd.DataFrame(index=range(len(syn)))
+    seed, nbr, alpha = result.seed_row[syn], result.neighbor_row[syn], result.alpha[syn]
+    titles = frame[title] if title is not None and title in frame.columns else None
+    out = []
+    for i in range(len(syn)):
+        lines = [f"<b>synthetic</b> ({_esc(result.strategy, 40)})", f"class: {_esc(y[i])}"]
+        if seed[i] >= 0:
+            seed_title = f": {_esc(titles.iloc[int(seed[i])], 60)}" if titles is not None else ""
+            lines.append(f"seed row {int(seed[i]):,}{seed_title}")
+        if nbr[i] >= 0:
+            lines.append(f"neighbour row {int(nbr[i]):,}, alpha {alpha[i]:.2f}")
+        for col in cols:
+            v = values[col].iloc[i]
+            lines.append(f"{_esc(col, 30)}: {_esc(_cell_text(v if not isinstance(v, float) else round(v, 4)), 40)}")
+        out.append("<br>".join(lines))
+    return np.array(out, dtype=object)
+
+
+def class_groups(y: np.ndarray, *, top: int = 10, highlight: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """Colour group of every class and colour of every group.
+
+    The ``top`` largest classes (by rows in ``y``; ties by name) are their own group; the rest
+    are :data:`OTHER_NAME`. A highlighted class is always its own group.
+
+    Returns
+    -------
+    group_of : dict class -> group name
+    color_of : dict group name -> colour
+    """
+    names, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
+    order = sorted(zip(names.tolist(), counts.tolist()), key=lambda kv: (-kv[1], kv[0]))
+    top_names = [c for c, _ in order[:top]]
+    group_of = {c: (c if c in top_names else OTHER_NAME) for c, _ in order}
+    color_of = {c: CLASS_COLORS[i % len(CLASS_COLORS)] for i, c in enumerate(top_names)}
+    if len(order) > top:
+        color_of[OTHER_NAME] = OTHER_COLOR
+    if highlight is not None and highlight in group_of:
+        group_of[highlight] = highlight
+        color_of[highlight] = color_of.get(highlight, HIGHLIGHT_COLOR)
+        if highlight not in top_names:
+            color_of[highlight] = HIGHLIGHT_COLOR
+    return group_of, color_of
+
+
+def map_figure(
+    projection: Projection,
+    real_y: np.ndarray,
+    panels: Sequence[Panel],
+    *,
+    real_hover: Sequence[str] | None = None,
+    draw_real: np.ndarray | None = None,
+    highlight: str | None = None,
+    segments: bool = False,
+    top: int = 10,
+    panel_height: int = 460,
+) -> go.Figure:
+    """Side-by-side panels (one per strategy) on shared axes.
+
+    Parameters
+    ----------
+    projection : Projection
+    real_y : ndarray (n,)
+        Class of each real row, aligned with ``projection.rows``.
+    panels : sequence of Panel
+    real_hover : sequence of str, optional
+        Hover text of each real row (see :func:`real_hover_text`).
+    draw_real : ndarray (n,) bool, optional
+        Real rows to draw (default all); removed rows are drawn as ghosts regardless.
+    highlight : str, optional
+        Class to bring forward; the others fade.
+    segments : bool
+        Draw seed -> synthetic segments for the highlighted class.
+    top : int
+        Largest classes with their own colour.
+    panel_height : int
+        Height of one row of panels, in pixels.
+    """
+    real_y = np.asarray(real_y).astype(str)
+    n_real = len(real_y)
+    draw = np.ones(n_real, dtype=bool) if draw_real is None else np.asarray(draw_real, dtype=bool)
+    hover = None if real_hover is None else np.asarray(real_hover, dtype=object)
+    group_of, color_of = class_groups(real_y, top=top, highlight=highlight)
+    groups = list(color_of)
+    group_real = np.array([group_of[c] for c in real_y], dtype=object)
+
+    n = max(len(panels), 1)
+    cols = min(n, PANELS_PER_ROW)
+    nrows = math.ceil(n / cols)
+    titles = [short(p.title, 60) + (f"<br><sup>{short(p.subtitle, 80)}</sup>" if p.subtitle else "")
+              for p in panels] or ["(no strategy)"]
+    fig = make_subplots(rows=nrows, cols=cols, shared_xaxes="all", shared_yaxes="all", subplot_titles=titles,
+                        horizontal_spacing=0.02, vertical_spacing=0.08 if nrows > 1 else 0.0)
+
+    def faded(group: str) -> bool:
+        return highlight is not None and group != highlight
+
+    for k, panel in enumerate(panels):
+        r, c = k // cols + 1, k % cols + 1
+        first = k == 0
+        res = panel.result
+        removed = np.isin(projection.rows, res.removed_rows)
+        syn_xy = np.asarray(panel.synthetic_xy, dtype=np.float64).reshape(-1, 2)
+        syn_y = res.y[res.origin == SYNTHETIC].astype(str)
+        syn_group = np.array([group_of.get(cl, OTHER_NAME) for cl in syn_y], dtype=object)
+        syn_hover = None if panel.synthetic_hover is None else np.asarray(panel.synthetic_hover, dtype=object)
+        # ghosts first, so real and synthetic rows are drawn over them
+        if removed.any():
+            fig.add_trace(go.Scattergl(
+                x=projection.xy[removed, 0], y=projection.xy[removed, 1], mode="markers", name="removed rows",
+                legendgroup="(removed)", showlegend=False,
+                marker=dict(size=5, color=GHOST_COLOR, opacity=0.18, symbol="x"),
+                hovertext=None if hover is None else np.char.add("<b>removed</b><br>", hover[removed].astype(str)),
+                hovertemplate="%{hovertext}<extra></extra>" if hover is not None else "removed<extra></extra>",
+            ), row=r, col=c)
+        # the highlighted group goes last so it is drawn on top
+        ordered = [g for g in groups if g != highlight] + ([highlight] if highlight in groups else [])
+        for g in ordered:
+            m = draw & ~removed & (group_real == g)
+            color = color_of[g]
+            if m.any():
+                fig.add_trace(go.Scattergl(
+                    x=projection.xy[m, 0], y=projection.xy[m, 1], mode="markers", name=short(g, 40),
+                    legendgroup=g, showlegend=first,
+                    marker=dict(size=4, color=color, opacity=0.12 if faded(g) else 0.55, symbol="circle"),
+                    hovertext=None if hover is None else hover[m],
+                    hovertemplate="%{hovertext}<extra></extra>" if hover is not None else f"{_esc(g)}<extra></extra>",
+                ), row=r, col=c)
+            s = syn_group == g
+            if s.any():
+                fig.add_trace(go.Scattergl(
+                    x=syn_xy[s, 0], y=syn_xy[s, 1], mode="markers", name=f"{short(g, 40)} (synthetic)",
+                    legendgroup=g, showlegend=False,
+                    marker=dict(size=6, color=color, opacity=0.15 if faded(g) else 0.9, symbol="diamond",
+                                line=dict(width=0.5, color="white")),
+                    hovertext=None if syn_hover is None else syn_hover[s],
+                    hovertemplate="%{hovertext}<extra></extra>" if syn_hover is not None else "synthetic<extra></extra>",
+                ), row=r, col=c)
+        if segments and highlight is not None and len(syn_xy):
+            sel = np.flatnonzero((syn_y == highlight) & (res.seed_row[res.origin == SYNTHETIC] >= 0))[:MAX_SEGMENTS]
+            if len(sel):
+                seeds = projection.xy_of(res.seed_row[res.origin == SYNTHETIC][sel])
+                xs = np.column_stack([seeds[:, 0], syn_xy[sel, 0], np.full(len(sel), np.nan)]).ravel()
+                ys = np.column_stack([seeds[:, 1], syn_xy[sel, 1], np.full(len(sel), np.nan)]).ravel()
+                fig.add_trace(go.Scattergl(
+                    x=xs, y=ys, mode="lines", name="seed → synthetic", legendgroup="(segments)", showlegend=first,
+                    line=dict(width=1, color=color_of.get(highlight, HIGHLIGHT_COLOR)), opacity=0.5, hoverinfo="skip",
+                ), row=r, col=c)
+        if panel.flagged is not None and np.any(panel.flagged):
+            f = np.asarray(panel.flagged, dtype=bool)
+            fig.add_trace(go.Scattergl(
+                x=syn_xy[f, 0], y=syn_xy[f, 1], mode="markers", name="flagged synthetic (overlap / near copy)",
+                legendgroup="(flagged)", showlegend=first,
+                marker=dict(size=11, color="rgba(0,0,0,0)", symbol="circle-open", line=dict(width=1.5, color="#212529")),
+                hoverinfo="skip",
+            ), row=r, col=c)
+    # legend entries that explain the markers
+    for name, symbol in (("real rows", "circle"), ("synthetic rows", "diamond"), ("removed rows (ghosts)", "x")):
+        fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", name=name, legendgroup=f"({name})",
+                                   marker=dict(size=8, color=GHOST_COLOR, symbol=symbol), hoverinfo="skip"),
+                      row=1, col=1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
+    fig.update_annotations(font=dict(size=14))
+    fig.update_layout(
+        template=TEMPLATE, font=FONT, height=panel_height * nrows + 120,
+        margin=dict(l=10, r=10, t=70, b=30), hovermode="closest",
+        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, itemsizing="constant",
+                    title=dict(text=("UMAP" if projection.method == "umap" else "PCA") + " map: ")),
+        uirevision="map",
+    )
+    return fig

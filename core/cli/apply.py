@@ -1,0 +1,176 @@
+"""``python -m core apply`` (replay a recipe headless) and ``python -m core recipe`` (write one).
+
+``apply --recipe recipe.json --input INPUT --output OUTPUT [--removed-out R] [--format csv|parquet|xlsx]``
+reads the catalog with the recipe's reading options, replays the recipe with the very functions
+the app's Export page uses (:func:`core.export.bundle.apply_recipe`, :func:`core.export.bundle.write_table`),
+and writes the balanced table. It warns on stderr (exit 0) when the input's fingerprint differs
+from the recipe's.
+
+``recipe INPUT --label COLUMN --strategy NAME [...] --out recipe.json`` writes a recipe without the
+app (roles are inferred as the Data page would). :func:`add_recipe_out_argument` and
+:func:`write_recipe_out` let another command (``resample``) offer ``--recipe-out`` the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.errors import ParameterError, RecipeError, SchemaError
+from core.export.bundle import FORMATS, apply_recipe, format_of, write_table
+from core.data.features import FeatureConfig
+from core.data.io import LoadedTable, load_table
+from core.export.recipe import InputSpec, LabelSpec, Recipe, ScopeSpec, make_recipe, read_recipe
+
+
+def register(sub) -> None:
+    p = sub.add_parser("apply", help="replay a recipe.json on a catalog (the same or a larger one)")
+    p.add_argument("--recipe", required=True, help="recipe.json from an export bundle")
+    p.add_argument("--input", required=True, help="catalog file: CSV, Parquet or .xlsx")
+    p.add_argument("--output", required=True, help="balanced table to write (.csv, .parquet or .xlsx)")
+    p.add_argument("--removed-out", default=None, help="also write the removed rows here (same format)")
+    p.add_argument("--format", choices=FORMATS, default=None, help="output format (default: from --output's extension)")
+    p.add_argument("--no-neutralize", action="store_true",
+                   help="write CSV / Excel cells exactly as loaded (default: prefix ' to formula-looking text cells)")
+    p.add_argument("--encoding", default=None, help="override the recipe's CSV encoding")
+    p.add_argument("--delimiter", default=None, help="override the recipe's CSV delimiter")
+    p.add_argument("--sheet", default=None, help="override the recipe's Excel sheet")
+    p.set_defaults(handler=run_apply)
+
+    q = sub.add_parser("recipe", help="write a recipe.json for a catalog without the app")
+    q.add_argument("input", help="catalog file: CSV, Parquet or .xlsx")
+    q.add_argument("--label", required=True, help="label column")
+    q.add_argument("--level", type=int, default=None, help="path level of a hierarchical label (1 = top)")
+    q.add_argument("--separator", default=None, help="path separator (default: detected)")
+    q.add_argument("--strategy", required=True, help="strategy name or pipeline a+b (see `python -m core strategies`)")
+    q.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="strategy parameter (repeat)")
+    add_recipe_options(q)
+    q.add_argument("--out", required=True, help="where to write recipe.json")
+    q.set_defaults(handler=run_recipe)
+
+
+def add_recipe_options(parser: argparse.ArgumentParser) -> None:
+    """Options of a recipe besides the strategy (target, small classes, seed, features, scope)."""
+    parser.add_argument("--target", default="auto", help="auto, balanced, floor:N, cap:M or hybrid:M:N")
+    parser.add_argument("--small-classes", default="error", choices=("error", "lower_k", "random_over", "merge", "drop"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features")
+    parser.add_argument("--scope", choices=("whole", "split"), default="whole",
+                        help="rebalance the whole catalog, or only the train part of a stratified split")
+    parser.add_argument("--test-share", type=float, default=0.2, help="test share of the split scope")
+    parser.add_argument("--split-seed", type=int, default=0, help="seed of the split")
+
+
+def add_recipe_out_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--recipe-out RECIPE.json`` to a command that resamples a catalog."""
+    parser.add_argument("--recipe-out", default=None, metavar="RECIPE.json",
+                        help="also write the recipe that replays this run (python -m core apply)")
+
+
+def parse_params(items: list[str]) -> dict:
+    """``["k_neighbors=3", "smote.k_neighbors=2"]`` -> dict (values as JSON when they parse, else text)."""
+    out: dict = {}
+    for item in items:
+        if "=" not in item:
+            raise ParameterError(f"--param {item!r} is not NAME=VALUE.", hint="For example --param k_neighbors=3.")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
+
+
+def recipe_for(
+    table: LoadedTable,
+    *,
+    label: str,
+    level: int | None,
+    separator: str | None,
+    strategy: str,
+    params: dict,
+    args: argparse.Namespace,
+) -> Recipe:
+    """A recipe for ``table`` with inferred roles and the options of :func:`add_recipe_options`."""
+    from core.data.schema import detect_separator, infer_roles
+
+    if label not in table.frame.columns:
+        raise SchemaError(f"There is no column named {label!r} in {table.name}.",
+                          hint=f"Columns: {', '.join(map(str, table.frame.columns[:20]))}.")
+    if level is not None and separator is None:
+        separator = detect_separator(table.frame[label])
+        if separator is None:
+            raise SchemaError(f"Column {label!r} holds no path separator, so --level does not apply.", hint="Drop --level.")
+    roles = infer_roles(table.frame, label=label)
+    return make_recipe(
+        input=InputSpec(name=Path(table.name).name, sha256=table.sha256, format=table.format, encoding=table.encoding,
+                        delimiter=table.delimiter, sheet=table.sheet),
+        roles=roles,
+        label=LabelSpec(label, level, separator if level else None),
+        features=FeatureConfig.from_roles(roles, text_dim=int(getattr(args, "text_dim", 64))),
+        strategy=strategy,
+        params=params,
+        target=getattr(args, "target", "auto"),
+        small_classes=getattr(args, "small_classes", "error"),
+        seed=int(getattr(args, "seed", 0)),
+        scope=ScopeSpec(getattr(args, "scope", "whole"), float(getattr(args, "test_share", 0.2)),
+                        int(getattr(args, "split_seed", 0))),
+    )
+
+
+def write_recipe_out(path: str, recipe: Recipe) -> None:
+    """Write ``recipe`` as JSON to ``path`` (for ``--recipe-out``)."""
+    Path(path).write_text(recipe.to_json(), encoding="utf-8")
+
+
+def run_recipe(args: argparse.Namespace) -> int:
+    table = load_table(args.input)
+    recipe = recipe_for(table, label=args.label, level=args.level, separator=args.separator, strategy=args.strategy,
+                        params=parse_params(args.param), args=args)
+    write_recipe_out(args.out, recipe)
+    print(f"wrote {args.out}: {recipe.strategy} on {recipe.input.name}, target {recipe.target}, seed {recipe.seed}")
+    return 0
+
+
+def _read_recipe_file(path: str) -> Recipe:
+    p = Path(path)
+    if not p.is_file():
+        raise RecipeError(f"There is no recipe file at {path!r}.")
+    size = p.stat().st_size
+    from core.export.recipe import MAX_BYTES
+
+    if size > MAX_BYTES:
+        raise RecipeError(f"The recipe is {size:,} bytes; a recipe is at most {MAX_BYTES:,} bytes.")
+    return read_recipe(p.read_bytes())
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    recipe = _read_recipe_file(args.recipe)
+    fmt = format_of(args.output, args.format)
+    out_path, in_path = Path(args.output), Path(args.input)
+    for target in [out_path] + ([Path(args.removed_out)] if args.removed_out else []):
+        if in_path.exists() and target.exists() and target.resolve() == in_path.resolve():
+            raise ParameterError(f"{str(target)!r} is the input; write the output to another file.")
+    inp = recipe.input
+    table = load_table(
+        args.input,
+        encoding=args.encoding or inp.encoding,
+        delimiter=args.delimiter or inp.delimiter,
+        sheet=args.sheet or inp.sheet,
+        member=inp.member,
+    )
+    applied = apply_recipe(table, recipe)
+    for message in applied.warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    neutralize = not args.no_neutralize
+    out_path.write_bytes(write_table(applied.output, fmt, neutralize=neutralize))
+    if args.removed_out:
+        Path(args.removed_out).write_bytes(write_table(applied.removed, fmt, neutralize=neutralize, sheet="removed"))
+    res = applied.result
+    print(
+        f"wrote {args.output}: {len(applied.output):,} rows ({res.n_synthetic:,} synthetic, {res.n_removed:,} removed) "
+        f"from {len(table.frame):,} rows of {table.name} with {recipe.strategy}"
+    )
+    return 0

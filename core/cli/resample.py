@@ -1,0 +1,161 @@
+"""``python -m core strategies`` and ``python -m core resample``.
+
+``strategies [--format json|text]`` lists the registry with its parameters.
+
+``resample INPUT --label COLUMN [--level N] --strategy NAME [--param KEY=VALUE ...] [--target SPEC]
+[--small-classes error|lower_k|random_over|merge|drop] [--seed N] --output OUTPUT [--removed-out REMOVED]``
+resamples a catalog and writes the full table (kept original rows exactly as loaded, rows without
+a label untouched, synthetic rows, and the ``skewlab_*`` provenance columns) as CSV or Parquet by
+the output's extension. ``SPEC`` is ``auto``, ``balanced``, ``floor:N``, ``cap:M``, ``hybrid:M:N``
+or a path to a JSON file ``{class: rows}``. Features come from the inferred column roles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from core.cli.profile import add_label_arguments, labels_from_args
+from core.errors import ParameterError
+from core.data.features import FeatureConfig, build_features
+from core.strategies.run import SMALL_CLASS_CHOICES, build_output_table, resample
+from core.data.schema import infer_roles
+from core.strategies.spec import REGISTRY, parse_pipeline, strategies_table, validate_params
+from core.strategies.targets import TargetSpec
+
+OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def register(sub) -> None:
+    """Add the ``strategies`` and ``resample`` commands."""
+    p = sub.add_parser("strategies", help="list the imbalance strategies and their parameters")
+    p.add_argument("--format", choices=("json", "text"), default="text")
+    p.set_defaults(handler=run_strategies)
+
+    r = sub.add_parser("resample", help="resample a catalog with a strategy and write it with provenance")
+    add_label_arguments(r)
+    r.add_argument("--strategy", required=True, help="a strategy name, or several joined by '+' (see 'strategies')")
+    r.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a strategy parameter (STEP.KEY=VALUE in a pipeline); repeatable")
+    r.add_argument("--target", default="auto", metavar="SPEC",
+                   help="auto, balanced, floor:N, cap:M, hybrid:M:N, or a JSON file {class: rows}")
+    r.add_argument("--small-classes", default="error", choices=SMALL_CLASS_CHOICES,
+                   help="classes too small for k-NN: error (default), lower_k, random_over, merge, drop")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--no-neutralize", action="store_true",
+                   help="keep text cells that start with = + - @ as they are in CSV (default: prefix them with ')")
+    r.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features (default 64)")
+    r.add_argument("--output", required=True, help="output file: .csv or .parquet")
+    r.add_argument("--removed-out", default=None, help="also write the removed rows and reasons (.csv or .parquet)")
+    # Hook: the recipe engineer adds --recipe-out here (core.cli.apply.add_recipe_out_argument).
+    _add_recipe_hook(r)
+    r.set_defaults(handler=run_resample)
+
+
+def _add_recipe_hook(parser: argparse.ArgumentParser) -> None:
+    try:
+        from core.cli.apply import add_recipe_out_argument
+    except ImportError:  # the recipe feature is not there
+        return
+    add_recipe_out_argument(parser)
+
+
+def run_strategies(args: argparse.Namespace) -> int:
+    """Print the registry."""
+    table = strategies_table()
+    if args.format == "json":
+        print(json.dumps(table, indent=2, ensure_ascii=False))
+        return 0
+    for s in table:
+        targets = "  [takes a target]" if s["uses_targets"] else ""
+        print(f"{s['name']}  ({s['family']}) {s['label']}{targets}")
+        print(f"    {s['summary']}")
+        for p in s["params"]:
+            rng = (" one of " + ", ".join(map(str, p["choices"]))) if p["kind"] == "choice" else (
+                "" if p["kind"] == "bool" else f" {p['low']:g}..{p['high']:g}")
+            print(f"    --param {p['name']}={p['default']}  ({p['kind']}{rng}) {p['help']}")
+    return 0
+
+
+def parse_param_items(items: list[str]) -> dict[str, str]:
+    """``["k_neighbors=3", "smote.k_neighbors=2"]`` -> dict of text values (validation coerces them)."""
+    out: dict[str, str] = {}
+    for item in items:
+        if "=" not in item or not item.split("=", 1)[0].strip():
+            raise ParameterError(f"--param {item!r} is not KEY=VALUE.", hint="For example --param k_neighbors=3.")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def parse_target_arg(text: str) -> TargetSpec:
+    """A target from its short form or from a JSON file ``{class: rows}``."""
+    path = Path(text)
+    if text.lower().endswith(".json") or path.is_file():
+        if not path.is_file():
+            raise ParameterError(f"There is no target file at {text!r}.")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ParameterError(f"The target file {text!r} is not valid JSON ({exc}).", hint='Write {"class": rows, ...}.') from None
+        if not isinstance(data, dict):
+            raise ParameterError(f"The target file {text!r} must hold a JSON object {{class: rows}}.")
+        return TargetSpec.table(data)
+    return TargetSpec.parse(text)
+
+
+def _output_format(path: str, option: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise ParameterError(f"{option} {path!r} must end in .csv or .parquet.")
+    return OUTPUT_FORMATS[suffix]
+
+
+def write_frame(frame: pd.DataFrame, path: str, fmt: str, *, neutralize: bool = True) -> None:
+    """Write CSV (UTF-8, no index) or Parquet with the export's writer, so the headless output
+    equals the app's (formula-looking text cells neutralized in CSV unless turned off)."""
+    from core.export.bundle import write_table
+
+    with open(path, "wb") as fh:
+        fh.write(write_table(frame, fmt, neutralize=neutralize))
+
+
+def run_resample(args: argparse.Namespace) -> int:
+    """Resample a catalog and write the table with provenance."""
+    # check everything cheap before reading the file
+    parse_pipeline(args.strategy)
+    params = validate_params(args.strategy, parse_param_items(args.param))
+    target = parse_target_arg(args.target)
+    out_fmt = _output_format(args.output, "--output")
+    removed_fmt = _output_format(args.removed_out, "--removed-out") if args.removed_out else None
+
+    table, labels, _ = labels_from_args(args)
+    roles = infer_roles(table.frame, label=args.label)
+    config = FeatureConfig.from_roles(roles, text_dim=args.text_dim)  # as a recipe builds it (feature seed 0)
+    space = build_features(table.frame, labels, config)
+    result = resample(space, args.strategy, params=params, target=target, small_classes=args.small_classes, seed=args.seed)
+    output = build_output_table(table, labels, roles, result, space)
+    neutralize = not getattr(args, "no_neutralize", False)
+    write_frame(output, args.output, out_fmt, neutralize=neutralize)
+    if removed_fmt:
+        removed = pd.concat([result.removed(), table.frame.iloc[result.removed_rows].reset_index(drop=True)], axis=1)
+        write_frame(removed, args.removed_out, removed_fmt, neutralize=neutralize)
+    recipe_out = getattr(args, "recipe_out", None)
+    if recipe_out:  # hook for --recipe-out (core.cli.apply)
+        from core.cli.apply import recipe_for, write_recipe_out
+
+        write_recipe_out(recipe_out, recipe_for(table, label=args.label, level=args.level, separator=args.separator,
+                                                strategy=args.strategy, params=parse_param_items(args.param), args=args))
+    print(
+        f"wrote {args.output}: {len(output):,} rows ({result.n_synthetic:,} synthetic, "
+        f"{result.n_removed:,} removed, {len(output) - len(result.y):,} without a label) "
+        f"with {REGISTRY[args.strategy.split('+')[0]].label if '+' not in args.strategy else args.strategy} "
+        f"in {result.runtime_s:.2f}s"
+    )
+    for note in space.notes + result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0

@@ -1,0 +1,358 @@
+"""How good are the synthetic rows, and what did removal cost? Checks in the feature space.
+
+:func:`audit` looks at one :class:`~core.strategies.run.ResampleResult` against the real rows of its
+:class:`~core.data.features.FeatureSpace`:
+
+- **overlap**: a synthetic row whose ``k`` nearest *real* rows are mostly (more than ``k / 2``)
+  of other classes sits inside another class;
+- **near copy**: a synthetic row closer to a real row than ``near_copy`` (default: 1% of the
+  median distance from a real row to its nearest other real row) adds no new information;
+- **drift**: per class and feature column, how far the synthetic rows' distribution is from the
+  real rows' (Kolmogorov-Smirnov statistic for numeric columns, total variation distance of the
+  category shares for categorical columns);
+- **impossible values** on the raw interpolated rows in original units, *before* the repair
+  that :meth:`FeatureSpace.to_original` applies: negative values in a column that is never
+  negative, fractional values in an integer column, values outside the observed range of the
+  row's class;
+- **removal**: rows lost per class, with the class's head / medium / tail group.
+
+:func:`summary_table` puts several audits in one table, worst first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.errors import ParameterError
+from core.data.features import MISSING, FeatureSpace
+from core.neighbors.knn import kneighbors
+from core.strategies.run import SYNTHETIC, ResampleResult
+from core.data.skew import HEAD_MIN, TAIL_MAX, group_for_count
+
+#: Share of the median nearest-neighbour distance under which a synthetic row is a near copy.
+NEAR_COPY_FRACTION = 0.01
+#: Real rows used to estimate the median nearest-neighbour distance (query sample).
+NN_SAMPLE = 5000
+#: Tolerance of the integer check (values within this of a whole number are whole).
+INT_TOL = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class Audit:
+    """Quality of one strategy's synthetic rows and cost of its removals.
+
+    Attributes
+    ----------
+    strategy : str
+    n_synthetic, n_removed : int
+    k : int
+        Neighbours of the overlap check.
+    near_copy_distance : float
+        Distance (feature space) under which a synthetic row counts as a near copy.
+    synthetic_index : ndarray (m,) int64
+        Positions in ``result.X`` of the synthetic rows; the masks below are aligned with it.
+    overlap, near_copy, impossible : ndarray (m,) bool
+        Per synthetic row: inside another class, near copy of a real row, any impossible value.
+    overlap_rate, near_copy_rate, impossible_rate : float
+        Shares of synthetic rows (NaN when there are none).
+    drift : pandas.DataFrame
+        ``class, column, statistic (ks|tv), value, real_rows, synthetic_rows``.
+    impossible_values : pandas.DataFrame
+        ``class, column, negative, fractional, outside_class_range`` (counts of synthetic rows,
+        only the pairs with at least one).
+    removed_by_class : pandas.DataFrame
+        ``class, group, rows_before, removed, share_removed`` (classes that lost rows).
+    per_class : pandas.DataFrame
+        One row per class: group, rows before / after, synthetic, overlap, near copies,
+        impossible, worst drift, removed.
+    """
+
+    strategy: str
+    n_synthetic: int
+    n_removed: int
+    k: int
+    near_copy_distance: float
+    synthetic_index: np.ndarray
+    overlap: np.ndarray
+    near_copy: np.ndarray
+    impossible: np.ndarray
+    overlap_rate: float
+    near_copy_rate: float
+    impossible_rate: float
+    drift: pd.DataFrame
+    impossible_values: pd.DataFrame
+    removed_by_class: pd.DataFrame
+    per_class: pd.DataFrame
+
+    @property
+    def tail_rows_removed(self) -> int:
+        """Rows removed from tail classes."""
+        rb = self.removed_by_class
+        return int(rb.loc[rb["group"] == "tail", "removed"].sum()) if len(rb) else 0
+
+    @property
+    def max_drift(self) -> float:
+        """Largest drift statistic over classes and columns (NaN when there is none)."""
+        return float(self.drift["value"].max()) if len(self.drift) else float("nan")
+
+    def flagged(self) -> np.ndarray:
+        """Synthetic rows flagged by the overlap or near-copy check (mask aligned with ``synthetic_index``)."""
+        return self.overlap | self.near_copy
+
+    def table(self) -> pd.DataFrame:
+        """The per-class table (what the export report shows)."""
+        return self.per_class
+
+    def summary(self) -> dict:
+        """One row of :func:`summary_table`."""
+        before = self.per_class["rows_before"]
+        tail_rows = int(before[self.per_class["group"] == "tail"].sum())
+        tail_loss = self.tail_rows_removed / tail_rows if tail_rows else 0.0
+        rates = [r for r in (self.overlap_rate, self.near_copy_rate, self.impossible_rate) if np.isfinite(r)]
+        return {
+            "strategy": self.strategy,
+            "synthetic rows": self.n_synthetic,
+            "overlap": self.overlap_rate,
+            "near copies": self.near_copy_rate,
+            "impossible values": self.impossible_rate,
+            "worst drift": self.max_drift,
+            "removed rows": self.n_removed,
+            "tail rows removed": self.tail_rows_removed,
+            "tail rows lost": tail_loss,
+            "worst issue": max(rates + [tail_loss]),
+        }
+
+
+def near_copy_threshold(X: np.ndarray, *, fraction: float = NEAR_COPY_FRACTION, seed: int = 0) -> float:
+    """``fraction`` of the median distance from a real row to its nearest other real row.
+
+    Exact duplicates are left out of the median (distance 0); the median is taken over at most
+    ``NN_SAMPLE`` query rows (a fixed random sample) against all rows. Returns 0 when every row
+    is a duplicate.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n = len(X)
+    if n < 2:
+        return 0.0
+    rng = np.random.default_rng(seed)
+    q = np.sort(rng.choice(n, size=min(n, NN_SAMPLE), replace=False))
+    dist, _ = kneighbors(X, 1, query=X[q], query_index=q, exclude_self=True)
+    d = dist[:, 0]
+    d = d[d > 0]
+    return float(fraction * np.median(d)) if len(d) else 0.0
+
+
+def _raw_numeric(space: FeatureSpace, X: np.ndarray, col: str) -> np.ndarray:
+    """A numeric column of ``X`` in original units, neither clipped nor rounded."""
+    st = space._numeric[col]
+    return X[:, space.blocks[col].start] * st.std + st.mean
+
+
+def _decode_category(space: FeatureSpace, X: np.ndarray, col: str) -> np.ndarray:
+    cs = space._categorical[col]
+    block = X[:, space.blocks[col]]
+    return np.asarray(cs.values, dtype=object)[block.argmax(axis=1)] if block.shape[1] else np.full(len(X), MISSING)
+
+
+def _ks(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sample Kolmogorov-Smirnov statistic (sup of the CDF difference)."""
+    a, b = np.sort(a), np.sort(b)
+    grid = np.concatenate([a, b])
+    return float(np.max(np.abs(np.searchsorted(a, grid, side="right") / len(a)
+                               - np.searchsorted(b, grid, side="right") / len(b))))
+
+
+def _tv(a: np.ndarray, b: np.ndarray) -> float:
+    pa = pd.Series(a).value_counts(normalize=True)
+    pb = pd.Series(b).value_counts(normalize=True)
+    return float(0.5 * pa.sub(pb, fill_value=0).abs().sum())
+
+
+def audit(
+    space: FeatureSpace,
+    result: ResampleResult,
+    *,
+    k: int = 5,
+    near_copy: float | None = None,
+    head_min: int = HEAD_MIN,
+    tail_max: int = TAIL_MAX,
+) -> Audit:
+    """Audit one strategy's result against the real rows of its feature space.
+
+    Parameters
+    ----------
+    space : FeatureSpace
+        The space the strategy ran on (the real rows).
+    result : ResampleResult
+    k : int
+        Nearest real rows of the overlap check (1..50): a synthetic row overlaps when more than
+        ``k / 2`` of them are of another class.
+    near_copy : float, optional
+        Distance in the feature space under which a synthetic row is a near copy of a real row.
+        Default: 1% of the median nearest-neighbour distance among real rows
+        (:func:`near_copy_threshold`). A synthetic row at exactly the threshold counts (so an
+        exact copy always counts).
+    head_min, tail_max : int
+        Group bounds of the removal table (as on the Skew page).
+
+    Returns
+    -------
+    Audit
+
+    Raises
+    ------
+    ParameterError
+        ``k`` out of range, a negative ``near_copy``, or a result of another feature space.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= int(k) <= 50:
+        raise ParameterError(f"k={k!r} is not allowed; the overlap check takes k in 1..50.")
+    k = int(min(k, space.n_rows))
+    if result.X.ndim != 2 or result.X.shape[1] != space.X.shape[1]:
+        raise ParameterError(
+            f"Strategy {result.strategy!r} has {result.X.shape[1]} features, the space {space.X.shape[1]}: "
+            "it was run on another feature space. Run the strategies again."
+        )
+    if near_copy is not None and not near_copy >= 0:
+        raise ParameterError(f"near_copy={near_copy!r} must be a distance of 0 or more.")
+    thr = near_copy_threshold(space.X) if near_copy is None else float(near_copy)
+
+    syn_idx = np.flatnonzero(result.origin == SYNTHETIC).astype(np.int64)
+    Xs = result.X[syn_idx]
+    ys = result.y[syn_idx].astype(str)
+    m = len(syn_idx)
+    real_y = space.y.astype(str)
+
+    # overlap and near copies: k nearest real rows of each synthetic row
+    if m:
+        dist, nbr = kneighbors(space.X, k, query=Xs)
+        other = (real_y[nbr] != ys[:, None]).sum(axis=1)
+        overlap = other > k / 2
+        near = dist[:, 0] <= thr
+    else:
+        overlap = near = np.zeros(0, dtype=bool)
+
+    # impossible values (raw, before repair) and drift
+    imp_rows = np.zeros(m, dtype=bool)
+    imp_records: list[dict] = []
+    drift_records: list[dict] = []
+    classes_syn = sorted(set(ys.tolist()))
+    real_by_class = {c: np.flatnonzero(real_y == c) for c in classes_syn}
+    syn_by_class = {c: np.flatnonzero(ys == c) for c in classes_syn}
+    for col in space.config.numeric:
+        stt = space._numeric[col]
+        raw = _raw_numeric(space, Xs, col)
+        real = _raw_numeric(space, space.X, col)
+        neg = (raw < 0) if stt.lo >= 0 else np.zeros(m, dtype=bool)
+        frac = (np.abs(raw - np.round(raw)) > INT_TOL) if stt.integral else np.zeros(m, dtype=bool)
+        lo = np.array([stt.class_lo.get(c, stt.lo) for c in ys], dtype=np.float64)
+        hi = np.array([stt.class_hi.get(c, stt.hi) for c in ys], dtype=np.float64)
+        tol = INT_TOL * max(1.0, stt.hi - stt.lo)
+        out = (raw < lo - tol) | (raw > hi + tol)
+        imp_rows |= neg | frac | out
+        for c in classes_syn:
+            s = syn_by_class[c]
+            n_neg, n_frac, n_out = int(neg[s].sum()), int(frac[s].sum()), int(out[s].sum())
+            if n_neg or n_frac or n_out:
+                imp_records.append({"class": c, "column": col, "negative": n_neg, "fractional": n_frac,
+                                    "outside_class_range": n_out})
+            r = real_by_class[c]
+            if len(r) and len(s):
+                drift_records.append({"class": c, "column": col, "statistic": "ks", "value": _ks(real[r], raw[s]),
+                                      "real_rows": int(len(r)), "synthetic_rows": int(len(s))})
+    for col in space.config.categorical:
+        syn_cat = _decode_category(space, Xs, col)
+        real_cat = _decode_category(space, space.X, col)
+        for c in classes_syn:
+            r, s = real_by_class[c], syn_by_class[c]
+            if len(r) and len(s):
+                drift_records.append({"class": c, "column": col, "statistic": "tv", "value": _tv(real_cat[r], syn_cat[s]),
+                                      "real_rows": int(len(r)), "synthetic_rows": int(len(s))})
+    drift = pd.DataFrame(drift_records, columns=["class", "column", "statistic", "value", "real_rows", "synthetic_rows"])
+    drift = drift.sort_values(["value", "class", "column"], ascending=[False, True, True], kind="stable").reset_index(drop=True)
+    impossible = pd.DataFrame(imp_records, columns=["class", "column", "negative", "fractional", "outside_class_range"])
+
+    # removal
+    before = dict(result.counts_before)
+    removed_cls = space.y[space.position_of(result.removed_rows)].astype(str) if len(result.removed_rows) else np.array([], dtype=str)
+    lost = pd.Series(removed_cls, dtype=object).value_counts()
+    rem_records = [
+        {"class": c, "group": group_for_count(before.get(c, 0), head_min=head_min, tail_max=tail_max),
+         "rows_before": int(before.get(c, 0)), "removed": int(n), "share_removed": n / before[c] if before.get(c) else np.nan}
+        for c, n in lost.items()
+    ]
+    removed_by_class = pd.DataFrame(rem_records, columns=["class", "group", "rows_before", "removed", "share_removed"])
+    order = {"tail": 0, "medium": 1, "head": 2}
+    if len(removed_by_class):
+        removed_by_class = removed_by_class.assign(_g=removed_by_class["group"].map(order)).sort_values(
+            ["_g", "share_removed", "class"], ascending=[True, False, True], kind="stable").drop(columns="_g").reset_index(drop=True)
+
+    # per class
+    rows = []
+    worst = drift.groupby("class")["value"].max() if len(drift) else pd.Series(dtype=float)
+    for c in sorted(set(before) | set(result.counts_after)):
+        s = syn_by_class.get(c, np.zeros(0, dtype=np.int64))
+        rows.append({
+            "class": c,
+            "group": group_for_count(before.get(c, 0), head_min=head_min, tail_max=tail_max),
+            "rows_before": int(before.get(c, 0)),
+            "rows_after": int(result.counts_after.get(c, 0)),
+            "synthetic": int(len(s)),
+            "overlap": int(overlap[s].sum()) if len(s) else 0,
+            "near_copies": int(near[s].sum()) if len(s) else 0,
+            "impossible": int(imp_rows[s].sum()) if len(s) else 0,
+            "worst_drift": float(worst.get(c, np.nan)),
+            "removed": int(lost.get(c, 0)),
+        })
+    per_class = pd.DataFrame(rows, columns=["class", "group", "rows_before", "rows_after", "synthetic", "overlap",
+                                            "near_copies", "impossible", "worst_drift", "removed"])
+
+    def rate(mask: np.ndarray) -> float:
+        return float(mask.mean()) if m else float("nan")
+
+    return Audit(
+        strategy=result.strategy,
+        n_synthetic=int(m),
+        n_removed=int(result.n_removed),
+        k=k,
+        near_copy_distance=thr,
+        synthetic_index=syn_idx,
+        overlap=overlap,
+        near_copy=near,
+        impossible=imp_rows,
+        overlap_rate=rate(overlap),
+        near_copy_rate=rate(near),
+        impossible_rate=rate(imp_rows),
+        drift=drift,
+        impossible_values=impossible,
+        removed_by_class=removed_by_class,
+        per_class=per_class,
+    )
+
+
+def summary_table(audits: Sequence[Audit], labels: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per strategy, worst first.
+
+    "worst issue" is the largest of the overlap, near-copy and impossible-value rates and of the
+    share of tail rows removed; rows are sorted by it (descending), then by name. Rates are NaN
+    for a strategy without synthetic rows.
+
+    Parameters
+    ----------
+    audits : sequence of Audit
+    labels : sequence of str, optional
+        Display names (default: the strategy names).
+    """
+    rows = [a.summary() for a in audits]
+    if labels is not None:
+        if len(labels) != len(rows):
+            raise ParameterError(f"{len(labels)} labels for {len(rows)} audits; give one label per audit.")
+        for r, lab in zip(rows, labels):
+            r["strategy"] = lab
+    cols = ["strategy", "synthetic rows", "overlap", "near copies", "impossible values", "worst drift",
+            "removed rows", "tail rows removed", "tail rows lost", "worst issue"]
+    frame = pd.DataFrame(rows, columns=cols)
+    return frame.sort_values(["worst issue", "strategy"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -1,0 +1,412 @@
+"""One 2-D map for every strategy: fit once on real rows, place everything else with ``transform``.
+
+:func:`project` fits UMAP (or PCA, the fast alternative) once on a stratified sample of the real
+rows of a feature space: every row of a medium or tail class (``<= head_min`` rows) is kept and
+head classes are sampled so the sample holds at most ``cap`` rows. The real rows left out of the
+sample, and the synthetic rows of every strategy, are then placed with the fitted model's
+``transform``, so the panels of all strategies share one coordinate system. Removed rows are real
+rows: they reuse their real coordinates (the page draws them as ghosts).
+
+Every real row gets coordinates; :attr:`Projection.sampled` says which ones the map was fitted
+on, and :meth:`Projection.sample_note` says so in words for the page.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.errors import ParameterError, SchemaError
+from core.data.features import FeatureSpace
+from core.strategies.run import SYNTHETIC, ResampleResult
+
+Progress = Callable[[float, str], None]
+
+METHODS: tuple[str, ...] = ("umap", "pca")
+#: Classes with at most this many rows are kept whole in the fit sample (same bound as the head).
+HEAD_MIN = 100
+#: Dimensions the features are reduced to (PCA) before UMAP when the space is wider.
+PRE_PCA_DIM = 50
+#: Smallest cap allowed.
+MIN_CAP = 100
+#: UMAP settings (fixed: the map must be reproducible from the run config).
+N_NEIGHBORS = 15
+MIN_DIST = 0.1
+#: Optimisation epochs. umap-learn uses 500 below 10,000 rows and 200 above; 200 everywhere keeps a
+#: 10k-row map as fast as a 20k-row one with no visible loss on these maps.
+N_EPOCHS = 200
+
+
+@dataclass(frozen=True, eq=False)
+class Projection:
+    """2-D coordinates of the real rows of a space and of the synthetic rows of each strategy.
+
+    Attributes
+    ----------
+    rows : ndarray (n,) int64
+        Original row ids of the real rows (ascending, as ``FeatureSpace.rows``).
+    xy : ndarray (n, 2) float64
+        Coordinates of the real rows, aligned with ``rows``.
+    sampled : ndarray (n,) bool
+        True for the rows the model was fitted on; the others were placed with ``transform``.
+    strategies : tuple of str
+        Strategy name of each projected result, in the order given to :func:`project`.
+    synthetic_xy : tuple of ndarray (m_i, 2)
+        Per result, coordinates of its synthetic rows, in the order they appear in the result
+        (``result.X[result.origin == "synthetic"]``).
+    n_fit : int
+        Rows the model was fitted on.
+    method : str
+        ``"umap"`` or ``"pca"``.
+    cap : int
+        Cap of the fit sample asked for.
+    seed : int
+    runtime_s : float
+        Wall time of :func:`project`.
+    timings : dict[str, float]
+        Seconds per stage (``sample``, ``reduce``, ``fit``, ``place_real``, ``place_synthetic``).
+    notes : tuple of str
+        What the analyst should know (sample exceeding the cap, reduced dimensions...).
+    """
+
+    rows: np.ndarray
+    xy: np.ndarray
+    sampled: np.ndarray
+    strategies: tuple[str, ...]
+    synthetic_xy: tuple[np.ndarray, ...]
+    n_fit: int
+    method: str
+    cap: int
+    seed: int
+    runtime_s: float
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_real(self) -> int:
+        """Real rows with coordinates."""
+        return int(len(self.rows))
+
+    @property
+    def is_sample(self) -> bool:
+        """True when the model was fitted on part of the real rows only."""
+        return self.n_fit < self.n_real
+
+    def xy_of(self, row_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Coordinates of real rows by original row id (ParameterError for an unknown id)."""
+        ids = np.asarray(row_ids, dtype=np.int64)
+        if len(ids) == 0:
+            return np.zeros((0, 2))
+        pos = np.clip(np.searchsorted(self.rows, ids), 0, len(self.rows) - 1)
+        if not np.array_equal(self.rows[pos], ids):
+            bad = ids[self.rows[pos] != ids][:5].tolist()
+            raise ParameterError(f"Row ids {bad} are not real rows of this map.")
+        return self.xy[pos]
+
+    def sample_note(self) -> str:
+        """One sentence saying what the map was fitted on."""
+        name = "UMAP" if self.method == "umap" else "PCA"
+        if not self.is_sample:
+            return f"{name} fitted on all {self.n_real:,} real rows; synthetic rows placed with transform."
+        return (
+            f"{name} fitted on {self.n_fit:,} of {self.n_real:,} real rows: all medium and tail rows, head classes "
+            f"sampled; the other {self.n_real - self.n_fit:,} real rows and every synthetic row placed with transform."
+        )
+
+
+def fit_sample(y: np.ndarray, *, cap: int, head_min: int = HEAD_MIN, seed: int = 0) -> np.ndarray:
+    """Positions of a stratified sample of rows: small classes whole, head classes sampled.
+
+    Every row of a class with at most ``head_min`` rows is kept. The rest of the budget
+    (``cap`` minus those rows) is shared among head classes in proportion to their size
+    (largest remainder), each head class keeping at least ``min(head_min, size)`` rows so it
+    stays visible. The sample can therefore exceed ``cap`` only when the small classes and that
+    floor alone do; the caller reports it.
+
+    Parameters
+    ----------
+    y : ndarray (n,)
+        Class of every row.
+    cap : int
+        Rows wanted at most.
+    head_min : int
+        Classes with more rows than this are head classes.
+    seed : int
+
+    Returns
+    -------
+    ndarray of int64
+        Sorted positions.
+    """
+    y = np.asarray(y).astype(str)
+    n = len(y)
+    if n <= cap:
+        return np.arange(n, dtype=np.int64)
+    names, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    head = counts > head_min
+    n_small = int(counts[~head].sum())
+    floor = np.where(head, np.minimum(head_min, counts), counts)
+    quota = floor.copy()
+    budget = cap - n_small - int(floor[head].sum())
+    if budget > 0 and head.any():
+        spare = np.where(head, counts - floor, 0).astype(np.float64)
+        share = spare / spare.sum() * budget
+        extra = np.floor(share).astype(np.int64)
+        left = int(budget - extra.sum())
+        if left > 0:
+            order = np.argsort(-(share - extra), kind="stable")
+            extra[order[:left]] += 1
+        quota = np.minimum(floor + extra, counts)
+    rng = np.random.default_rng(seed)
+    keep: list[np.ndarray] = []
+    for c in range(len(names)):
+        idx = np.flatnonzero(inverse == c)
+        if quota[c] >= len(idx):
+            keep.append(idx)
+        else:
+            keep.append(np.sort(rng.choice(idx, size=int(quota[c]), replace=False)))
+    return np.sort(np.concatenate(keep)).astype(np.int64)
+
+
+class _Reducer:
+    """Optional PCA to ``PRE_PCA_DIM`` dims, then the 2-D method; fitted on the sample only."""
+
+    def __init__(self, method: str, seed: int) -> None:
+        self.method = method
+        self.seed = seed
+        self.pre = None
+        self.model = None
+
+    def fit(self, X: np.ndarray, report: Callable[[float, str], None]) -> np.ndarray:
+        from sklearn.decomposition import PCA
+
+        if X.shape[1] > PRE_PCA_DIM and self.method == "umap":
+            report(0.08, f"reducing {X.shape[1]} features to {PRE_PCA_DIM} dimensions (PCA)")
+            self.pre = PCA(n_components=min(PRE_PCA_DIM, X.shape[0]), random_state=self.seed).fit(X)
+            X = self.pre.transform(X)
+        if self.method == "pca":
+            report(0.15, f"fitting PCA on {len(X):,} real rows")
+            self.model = PCA(n_components=min(2, X.shape[1], X.shape[0]), random_state=self.seed)
+            emb = self.model.fit_transform(X)
+            return _pad2(emb)
+        import umap
+
+        report(0.15, f"fitting UMAP on {len(X):,} real rows (no progress from UMAP itself; this is the long step)")
+        self.model = umap.UMAP(
+            n_neighbors=min(N_NEIGHBORS, len(X) - 1), min_dist=MIN_DIST, n_components=2, random_state=self.seed,
+            n_epochs=N_EPOCHS,
+        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*n_jobs.*overridden.*")
+            warnings.filterwarnings("ignore", category=UserWarning, module="umap")
+            return np.asarray(self.model.fit_transform(X), dtype=np.float64)
+
+    @property
+    def nbytes(self) -> int:
+        """Rough bytes held by the fitted models (for caches that bound memory)."""
+        total = 0
+        for arr in (getattr(self.model, "_raw_data", None), getattr(self.model, "embedding_", None)):
+            total += int(getattr(arr, "nbytes", 0))
+        graph = getattr(self.model, "graph_", None)
+        total += 12 * int(getattr(graph, "nnz", 0))
+        total += 2 * int(getattr(getattr(self.model, "_raw_data", None), "nbytes", 0))  # the k-NN search index
+        if self.pre is not None:
+            total += int(self.pre.components_.nbytes)
+        return total
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        if len(X) == 0:
+            return np.zeros((0, 2))
+        if self.pre is not None:
+            X = self.pre.transform(X)
+        if self.method == "pca":
+            return _pad2(self.model.transform(X))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning)
+            return np.asarray(self.model.transform(X), dtype=np.float64)
+
+
+def _pad2(emb: np.ndarray) -> np.ndarray:
+    emb = np.asarray(emb, dtype=np.float64)
+    if emb.shape[1] < 2:
+        emb = np.hstack([emb, np.zeros((len(emb), 2 - emb.shape[1]))])
+    return emb
+
+
+@dataclass(frozen=True, eq=False)
+class BaseMap:
+    """A fitted map of the real rows of a space (no strategy yet): :func:`fit_base`.
+
+    ``place`` puts the synthetic rows of any strategy on it (:func:`place`), so a strategy added
+    to a run costs one ``transform`` of its own rows, and its points never move because other
+    strategies were run alongside it.
+    """
+
+    reducer: _Reducer
+    rows: np.ndarray
+    xy: np.ndarray
+    sampled: np.ndarray
+    n_features: int
+    n_fit: int
+    method: str
+    cap: int
+    seed: int
+    runtime_s: float
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def _check(method: str, cap) -> int:
+    if method not in METHODS:
+        raise ParameterError(f"method={method!r} is not a map method; use one of {', '.join(METHODS)}.")
+    if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or int(cap) < MIN_CAP:
+        raise ParameterError(f"cap={cap!r} is too small; the map needs a cap of at least {MIN_CAP} rows.")
+    return int(cap)
+
+
+def _check_width(r: ResampleResult, n_features: int) -> None:
+    if r.X.ndim != 2 or r.X.shape[1] != n_features:
+        raise ParameterError(
+            f"Strategy {r.strategy!r} has {r.X.shape[1]} features, the space {n_features}: "
+            "it was run on another feature space. Run the strategies again."
+        )
+
+
+def fit_base(
+    space: FeatureSpace,
+    *,
+    method: str = "umap",
+    cap: int = 20_000,
+    seed: int = 0,
+    head_min: int = HEAD_MIN,
+    progress: Progress | None = None,
+) -> BaseMap:
+    """Fit the map on a stratified sample of the real rows and place the other real rows.
+
+    Parameters are those of :func:`project` (without the results).
+    """
+    t0 = time.perf_counter()
+    cap = _check(method, cap)
+    if space.n_rows < 4:
+        raise SchemaError(f"The feature space has {space.n_rows} rows; a map needs at least 4.")
+
+    def report(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(float(min(max(fraction, 0.0), 1.0)), message)
+
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    t = time.perf_counter()
+    report(0.0, "choosing the real rows to fit on")
+    pos = fit_sample(space.y, cap=cap, head_min=head_min, seed=seed)
+    sampled = np.zeros(space.n_rows, dtype=bool)
+    sampled[pos] = True
+    if len(pos) > cap:
+        notes.append(
+            f"The fit sample holds {len(pos):,} rows, more than the cap of {cap:,}: every row of a class with at most "
+            f"{head_min} rows is kept, and each head class keeps at least {head_min}. Raise the cap or the head bound."
+        )
+    timings["sample"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    reducer = _Reducer(method, seed)
+    xy = np.zeros((space.n_rows, 2), dtype=np.float64)
+    xy[pos] = reducer.fit(space.X[pos], report)
+    timings["fit"] = time.perf_counter() - t
+    if reducer.pre is not None:
+        notes.append(f"The {space.X.shape[1]} features were reduced to {PRE_PCA_DIM} dimensions with PCA before UMAP.")
+
+    t = time.perf_counter()
+    rest = np.flatnonzero(~sampled)
+    if len(rest):
+        report(0.6, f"placing the other {len(rest):,} real rows with transform")
+        xy[rest] = reducer.transform(space.X[rest])
+    timings["place_real"] = time.perf_counter() - t
+    report(0.8, "real rows placed")
+    return BaseMap(reducer=reducer, rows=space.rows.copy(), xy=xy, sampled=sampled, n_features=int(space.X.shape[1]),
+                   n_fit=int(len(pos)), method=method, cap=cap, seed=int(seed), runtime_s=time.perf_counter() - t0,
+                   timings=timings, notes=tuple(notes))
+
+
+def place(base: BaseMap, result: ResampleResult) -> np.ndarray:
+    """Coordinates of the synthetic rows of one result on ``base`` (in result order), by transform.
+
+    Each strategy is placed on its own, so its coordinates depend only on the base map and its
+    own rows (UMAP's transform is seeded; the same rows always land in the same places).
+    """
+    _check_width(result, base.n_features)
+    return base.reducer.transform(result.X[result.origin == SYNTHETIC])
+
+
+def assemble(base: BaseMap, results: Sequence[ResampleResult], placed: Sequence[np.ndarray],
+             *, place_s: float = 0.0) -> Projection:
+    """The :class:`Projection` of ``base`` with each result's placed synthetic rows."""
+    timings = dict(base.timings)
+    timings["place_synthetic"] = float(place_s)
+    return Projection(
+        rows=base.rows, xy=base.xy, sampled=base.sampled, strategies=tuple(r.strategy for r in results),
+        synthetic_xy=tuple(placed), n_fit=base.n_fit, method=base.method, cap=base.cap, seed=base.seed,
+        runtime_s=base.runtime_s + float(place_s), timings=timings, notes=base.notes,
+    )
+
+
+def project(
+    space: FeatureSpace,
+    results: Sequence[ResampleResult],
+    *,
+    method: str = "umap",
+    cap: int = 20_000,
+    seed: int = 0,
+    head_min: int = HEAD_MIN,
+    progress: Progress | None = None,
+) -> Projection:
+    """Fit one 2-D map on real rows and place the synthetic rows of every result on it.
+
+    :func:`fit_base`, then :func:`place` for each result, then :func:`assemble`.
+
+    Parameters
+    ----------
+    space : FeatureSpace
+        The space every result was computed on.
+    results : sequence of ResampleResult
+        Strategies to place (their synthetic rows; removed rows reuse real coordinates).
+    method : {"umap", "pca"}
+        UMAP (``n_neighbors=15, min_dist=0.1, random_state=seed``; spaces wider than 50 features
+        are first reduced to 50 with PCA) or plain 2-component PCA (fast).
+    cap : int
+        Real rows the model is fitted on at most (>= 100); see :func:`fit_sample`.
+    seed : int
+        Seed of the sample, the PCA and UMAP. A seed makes UMAP single-threaded (reproducible).
+    head_min : int
+        Classes with more rows than this are sampled; smaller ones are kept whole.
+    progress : callable(fraction, message), optional
+        Called at the start of each stage (UMAP gives no progress of its own).
+
+    Returns
+    -------
+    Projection
+
+    Raises
+    ------
+    ParameterError
+        Unknown method, cap below 100, or a result of another feature space.
+    SchemaError
+        Fewer than 4 real rows.
+    """
+    _check(method, cap)
+    for r in results:  # before the fit, not after it
+        _check_width(r, space.X.shape[1])
+    base = fit_base(space, method=method, cap=cap, seed=seed, head_min=head_min, progress=progress)
+    t = time.perf_counter()
+    n_syn = sum(int((r.origin == SYNTHETIC).sum()) for r in results)
+    if n_syn and progress is not None:
+        progress(0.8, f"placing {n_syn:,} synthetic rows of {len(results)} strategies with transform")
+    placed = [place(base, r) for r in results]
+    proj = assemble(base, results, placed, place_s=time.perf_counter() - t)
+    if progress is not None:
+        progress(1.0, "map ready")
+    return proj
