@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from catalog import LABEL, make_catalog  # noqa: E402
 
 from core.data.features import FeatureConfig, build_features  # noqa: E402
-from core.strategies.run import resample  # noqa: E402
+from core.strategies import resample  # noqa: E402
 from core.data.schema import detect_separator, infer_roles, label_values  # noqa: E402
 
 DEFAULT_STRATEGIES = ("none", "random_over", "smote", "random_under", "isolation_forest+smote", "balanced_weights")

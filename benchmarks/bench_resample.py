@@ -1,6 +1,6 @@
 """Skewlab's resamplers next to plain imbalanced-learn, same data, parameters and seed, same run.
 
-For each size and method: Skewlab (``core.strategies.run.resample`` on a FeatureSpace wrapping the
+For each size and method: Skewlab (``core.strategies.resample`` on a FeatureSpace wrapping the
 dense ``make_features`` data, provenance included) and imbalanced-learn are run one after the
 other (interleaved, so machine load hits both alike); prints both wall times, the ratio
 (imbalanced-learn / Skewlab, > 1 means Skewlab is faster), peak memory (RSS growth) of each, and
@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from catalog import make_features  # noqa: E402
 
 from core.data.features import FeatureConfig, FeatureSpace  # noqa: E402
-from core.strategies.run import resample  # noqa: E402
+from core.strategies import resample  # noqa: E402
 
 METHODS = ("smote", "random_over", "random_under", "tomek_links", "enn", "smote_enn", "smote_tomek")
 CLEANERS = {"tomek_links", "enn", "random_under"}

@@ -2,7 +2,11 @@
 
 Every error raised on purpose by ``core`` is a :class:`SkewlabError`. Its message says what is
 wrong and, where there is one, what to do about it. Pages show ``str(error)``; the CLI prints it
-on one line and exits with code 2.
+on one line and exits with code 2. Anything else that escapes core is a programming error
+(a bug), not bad input: it is never dressed up as a :class:`SkewlabError`.
+
+Every error pickles (it crosses process boundaries in parallel evaluation) with its hint and
+attributes intact.
 """
 
 from __future__ import annotations
@@ -22,6 +26,21 @@ class SkewlabError(Exception):
     def __str__(self) -> str:  # message, then the way forward
         base = super().__str__()
         return f"{base} {self.hint}".strip() if self.hint else base
+
+    @property
+    def message(self) -> str:
+        """The message without the hint."""
+        return super().__str__()
+
+    def __reduce__(self):  # keyword-only arguments and attributes survive pickling
+        return _rebuild, (type(self), self.message, dict(self.__dict__))
+
+
+def _rebuild(cls: type[SkewlabError], message: str, state: dict) -> SkewlabError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class LoadError(SkewlabError):

@@ -8,9 +8,9 @@ from core.charts import skew as charts
 from core.strategies import compare
 from core.strategies.cost import check_fits, estimate
 from core.errors import SkewlabError
-from core.strategies.run import SMALL_CLASS_CHOICES
-from core.strategies.spec import REGISTRY, code_snippet, parse_pipeline
-from core.strategies.targets import TargetSpec
+from core.strategies import SMALL_CLASS_CHOICES
+from core.strategies import REGISTRY, code_snippet, parse_pipeline
+from core.strategies import TargetSpec
 from ui import common as ui
 from ui import runs
 from ui.forms import FAMILY_LABELS, current_params, option_label, strategy_form, strategy_label

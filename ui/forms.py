@@ -1,4 +1,4 @@
-"""Strategy forms generated from the registry (core.strategies.spec): one widget per ParamSpec."""
+"""Strategy forms generated from the registry (core.strategies): one widget per ParamSpec."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.strategies.spec import REGISTRY, ParamSpec, StrategySpec, parse_pipeline
+from core.strategies import REGISTRY, ParamSpec, StrategySpec, parse_pipeline
 
 FAMILY_LABELS = {
     "baseline": "Baseline",
@@ -59,7 +59,7 @@ def param_widget(instance: str, step: str, p: ParamSpec) -> Any:
 
 def strategy_form(instance: str) -> dict[str, Any]:
     """Widgets for every parameter of a strategy or pipeline; returns the params in the
-    shape core.strategies.spec.validate_params accepts (flat for one step, per step for a pipeline)."""
+    shape core.strategies.validate_params accepts (flat for one step, per step for a pipeline)."""
     steps = parse_pipeline(instance)
     out: dict[str, dict[str, Any]] = {}
     for step in steps:

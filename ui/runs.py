@@ -20,7 +20,7 @@ import streamlit as st
 
 from core.errors import SkewlabError
 from core.data.features import FeatureConfig, FeatureSpace, build_features
-from core.strategies.run import ResampleResult, resample
+from core.strategies import ResampleResult, resample
 from ui import cache
 from ui import common as ui
 from ui.forms import strategy_label

@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 from core.charts.skew import FONT, TEMPLATE, short
 from core.data.features import FeatureSpace
 from core.mapping.projection import Projection
-from core.strategies.run import SYNTHETIC, ResampleResult
+from core.strategies import SYNTHETIC, ResampleResult
 
 #: Colours of the largest classes, in size order; every other class is OTHER_COLOR.
 CLASS_COLORS = (

@@ -14,7 +14,7 @@ from core.evaluation.classifiers import CLASSIFIERS, DEFAULT_CLASSIFIER
 from core.cli.profile import add_label_arguments, labels_from_args
 from core.errors import ParameterError
 from core.evaluation.cv import FOLDS_RANGE, METRICS, REPEATS_RANGE, Evaluation, evaluate
-from core.strategies.run import SMALL_CLASS_CHOICES
+from core.strategies import SMALL_CLASS_CHOICES
 from core.data.skew import HEAD_MIN, TAIL_MAX
 
 #: Short column names of the text table.

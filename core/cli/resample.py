@@ -22,10 +22,11 @@ import pandas as pd
 from core.cli.profile import add_label_arguments, labels_from_args
 from core.errors import ParameterError
 from core.data.features import FeatureConfig, build_features
-from core.strategies.run import SMALL_CLASS_CHOICES, build_output_table, resample
+from core.strategies import SMALL_CLASS_CHOICES, resample
+from core.export.tables import build_output_table
 from core.data.schema import infer_roles
-from core.strategies.spec import REGISTRY, parse_pipeline, strategies_table, validate_params
-from core.strategies.targets import TargetSpec
+from core.strategies import REGISTRY, parse_pipeline, strategies_table, validate_params
+from core.strategies import TargetSpec
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 

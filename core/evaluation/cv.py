@@ -48,10 +48,10 @@ import pandas as pd
 from core.evaluation.classifiers import DEFAULT_CLASSIFIER, class_scores, get_classifier
 from core.errors import ParameterError, SchemaError, SkewlabError, SmallClassError
 from core.data.features import FeatureSpace
-from core.strategies.run import SMALL_CLASS_CHOICES, resample
+from core.strategies import SMALL_CLASS_CHOICES, resample
 from core.data.skew import HEAD_MIN, TAIL_MAX, group_for_count
-from core.strategies.spec import get_spec, parse_pipeline, validate_params
-from core.strategies.targets import coerce_target
+from core.strategies import get_spec, parse_pipeline, validate_params
+from core.strategies import coerce_target
 
 #: Metrics in display order, with their labels.
 METRICS: dict[str, str] = {
@@ -765,7 +765,7 @@ def evaluate(
     seed : int
         Seed of the folds (repeat r uses ``seed + r``), of every strategy and classifier.
     target, small_classes
-        As for :func:`core.strategies.run.resample`, applied to every training part.
+        As for :func:`core.strategies.resample`, applied to every training part.
     head_min, tail_max : int
         Group bounds (head: more than ``head_min`` rows; tail: fewer than ``tail_max``).
     group_counts : mapping, optional

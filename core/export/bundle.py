@@ -26,7 +26,8 @@ from core.errors import ParameterError, RecipeError, SchemaError
 from core.data.features import FeatureSpace, build_features
 from core.data.io import LoadedTable
 from core.export.recipe import Recipe
-from core.strategies.run import ResampleResult, build_output_table, resample
+from core.strategies import ResampleResult, resample
+from core.export.tables import build_output_table
 from core.data.schema import label_values
 
 FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx")

@@ -19,8 +19,8 @@ from typing import Any
 from core.errors import RecipeError, SkewlabError
 from core.data.features import FeatureConfig
 from core.data.schema import ROLES
-from core.strategies.spec import parse_pipeline, validate_params
-from core.strategies.targets import TargetSpec, coerce_target
+from core.strategies import parse_pipeline, validate_params
+from core.strategies import TargetSpec, coerce_target
 
 #: Version of the recipe format (bump when a field changes meaning).
 SCHEMA_VERSION = 1

@@ -1,6 +1,6 @@
 """How good are the synthetic rows, and what did removal cost? Checks in the feature space.
 
-:func:`audit` looks at one :class:`~core.strategies.run.ResampleResult` against the real rows of its
+:func:`audit` looks at one :class:`~core.strategies.ResampleResult` against the real rows of its
 :class:`~core.data.features.FeatureSpace`:
 
 - **overlap**: a synthetic row whose ``k`` nearest *real* rows are mostly (more than ``k / 2``)
@@ -30,7 +30,7 @@ import pandas as pd
 from core.errors import ParameterError
 from core.data.features import MISSING, FeatureSpace
 from core.neighbors.knn import kneighbors
-from core.strategies.run import SYNTHETIC, ResampleResult
+from core.strategies import SYNTHETIC, ResampleResult
 from core.data.skew import HEAD_MIN, TAIL_MAX, group_for_count
 
 #: Share of the median nearest-neighbour distance under which a synthetic row is a near copy.

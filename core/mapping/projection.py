@@ -22,7 +22,7 @@ import numpy as np
 
 from core.errors import ParameterError, SchemaError
 from core.data.features import FeatureSpace
-from core.strategies.run import SYNTHETIC, ResampleResult
+from core.strategies import SYNTHETIC, ResampleResult
 
 Progress = Callable[[float, str], None]
 

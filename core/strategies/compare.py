@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from core.data.features import FeatureSpace
-from core.strategies.run import SYNTHETIC, ResampleResult
 from core.data.skew import HEAD_MIN, K_NEIGHBORS, TAIL_MAX, profile_counts
+from core.strategies.result import SYNTHETIC, ResampleResult
 
 
 def class_sizes_after(result: ResampleResult) -> tuple[dict[str, float], bool]:

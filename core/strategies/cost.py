@@ -69,8 +69,7 @@ def estimate(counts: Mapping[str, int], n_features: int, strategy: str, *, targe
                 elif g < n:
                     removed += n - g
                 current[c] = g
-        elif family in ("clean", "outlier", "combined"):
-            removed += 0  # at most every row of the cleaned classes; typically a few percent
+        # clean and outlier steps remove at most what they look at: the estimate keeps every row
     rows_out = sum(current.values())
     cells = max(rows_out, rows_in) * max(n_features, 1)
     return Estimate(strategy, rows_in, rows_out, synthetic, removed, int(cells * 8 * OVERHEAD))

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core.errors import ParameterError
+from core.strategies.spec import GENERATING
 
 KINDS: tuple[str, ...] = ("auto", "balanced", "floor", "cap", "hybrid", "table")
 FORMS = "'auto', 'balanced', 'floor:N', 'cap:M', 'hybrid:M:N' (cap M, floor N) or a table {class: rows}"
-#: Families whose samplers add rows / remove rows.
-OVER_FAMILIES = ("over", "combined")
+#: Families whose samplers remove rows to reach a target.
 UNDER_FAMILIES = ("under",)
 
 
@@ -199,7 +199,7 @@ def resolve_targets(counts: Mapping[str, int], spec: str | TargetSpec | Mapping[
         raise ParameterError("There are no classes to resolve targets for.")
     hi, lo = max(counts.values()), min(counts.values())
     if target.kind in ("auto", "balanced"):
-        if family in OVER_FAMILIES:
+        if family in GENERATING:
             return {c: hi for c in counts}
         if family in UNDER_FAMILIES:
             return {c: lo for c in counts}

@@ -9,7 +9,7 @@ import pytest
 from core.mapping.audit import audit, near_copy_threshold, summary_table
 from core.errors import ParameterError
 from core.data.features import FeatureConfig, build_features
-from core.strategies.run import ResampleResult, resample
+from core.strategies import ResampleResult, resample
 from tests.paths import DATASETS
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from core.strategies.compare import class_changes, class_sizes_after, summary_table
 from core.data.features import FeatureConfig, build_features
-from core.strategies.run import resample
+from core.strategies import resample
 from core.data.schema import label_values
 
 

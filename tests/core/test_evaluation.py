@@ -102,7 +102,7 @@ def test_smote_logreg_matches_a_hand_written_script(yeast):
                                  recall_score)
     from sklearn.model_selection import StratifiedKFold
 
-    from core.strategies.run import resample
+    from core.strategies import resample
 
     ev = evaluate(yeast, ["smote"], classifier="logreg", folds=5, repeats=1, seed=0, small_classes="random_over",
                   n_jobs=2)

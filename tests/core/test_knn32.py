@@ -233,7 +233,7 @@ def test_resamplers_equal_imbalanced_learn_on_wide_data(dup):
     from imblearn.over_sampling import SMOTE
     from imblearn.under_sampling import EditedNearestNeighbours, TomekLinks
 
-    from core.strategies.run import resample
+    from core.strategies import resample
 
     X, y = _long_tail(4000, 20, dup)
     sp = _space(X, y)
@@ -264,7 +264,7 @@ def test_resamplers_equal_imbalanced_learn_on_the_sample_catalog():
     from imblearn.over_sampling import SMOTE
     from imblearn.under_sampling import EditedNearestNeighbours, TomekLinks
 
-    from core.strategies.run import resample
+    from core.strategies import resample
 
     sys.path.insert(0, str(Path(__file__).parent))
     from test_resample import space

@@ -9,7 +9,7 @@ import pytest
 from core.errors import ParameterError
 from core.data.features import FeatureConfig, build_features
 from core.mapping.projection import fit_sample, project
-from core.strategies.run import SYNTHETIC, resample
+from core.strategies import SYNTHETIC, resample
 from tests.paths import DATASETS
 
 DATA = f"{DATASETS}/"

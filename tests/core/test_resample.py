@@ -10,9 +10,9 @@ import pytest
 from core.errors import ParameterError, SmallClassError
 from core.data.features import FeatureConfig, build_features
 from core.data.io import load_table
-from core.strategies.run import ResampleResult, resample
+from core.strategies import ResampleResult, resample
 from core.data.schema import detect_separator, infer_roles, label_values
-from core.strategies.spec import REGISTRY
+from core.strategies import REGISTRY
 from tests.paths import DATASETS
 
 DATA = f"{DATASETS}/"

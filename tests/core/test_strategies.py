@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from core.errors import ParameterError
-from core.strategies.spec import FAMILIES, PARAM_KINDS, REGISTRY, code_snippet, parse_pipeline, validate_params
+from core.strategies import FAMILIES, PARAM_KINDS, REGISTRY, code_snippet, parse_pipeline, validate_params
 
 NAMES = {
     "none", "random_over", "smote", "borderline_smote", "svm_smote", "kmeans_smote", "adasyn", "smote_nc",

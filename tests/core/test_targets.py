@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ParameterError
-from core.strategies.targets import TargetSpec, resolve_targets
+from core.strategies import TargetSpec, resolve_targets
 
 COUNTS = {"a": 5, "b": 200, "c": 50}
 

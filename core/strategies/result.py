@@ -1,0 +1,124 @@
+"""What a strategy did to a feature space: :class:`ResampleResult`, with full provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ORIGINAL", "SYNTHETIC", "ResampleResult"]
+
+ORIGINAL, SYNTHETIC = "original", "synthetic"
+
+@dataclass(frozen=True, eq=False)
+class ResampleResult:
+    """What a strategy did to a feature space.
+
+    Output rows are the kept original rows first (row-id order), then synthetic rows.
+
+    Attributes
+    ----------
+    X : ndarray (m, d) float64
+    y_code : ndarray (m,) int, each row's class as an index into ``classes``
+    classes : tuple of str, class names (sorted)
+    y : ndarray (m,) object, class names (built from ``y_code`` on first use, then kept)
+    origin : ndarray (m,) object, ``"original"`` or ``"synthetic"`` (built from ``row`` on first
+        use, then kept: a row is synthetic exactly when ``row`` is -1)
+    row : ndarray (m,) int64, original row id (-1 for synthetic rows)
+    seed_row, neighbor_row : ndarray (m,) int64, original row ids (-1 when not applicable)
+    alpha : ndarray (m,) float64, interpolation weight (NaN when not applicable)
+    sample_weight : ndarray (m,) float64 or None (only reweighting sets it)
+    removed_rows : ndarray int64, row ids of removed original rows (ascending)
+    removed_reason : ndarray object, one reason per removed row
+    runtime_s : float
+    notes : tuple of str, every decision the analyst should know about
+    counts_before, counts_after : dict class -> rows
+    targets : dict class -> rows, or None when the strategy takes no target
+    strategy : str
+    params : dict (validated; ``{step: {...}}`` for a pipeline)
+    seed : int
+    target : str (the target's text form)
+    small_classes : str
+    """
+
+    X: np.ndarray
+    y_code: np.ndarray
+    classes: tuple[str, ...]
+    row: np.ndarray
+    seed_row: np.ndarray
+    neighbor_row: np.ndarray
+    alpha: np.ndarray
+    sample_weight: np.ndarray | None
+    removed_rows: np.ndarray
+    removed_reason: np.ndarray
+    runtime_s: float
+    notes: tuple[str, ...]
+    counts_before: dict[str, int]
+    counts_after: dict[str, int]
+    targets: dict[str, int] | None
+    strategy: str
+    params: dict
+    seed: int
+    target: str = "auto"
+    small_classes: str = "error"
+
+    # y and origin are views of y_code and row that most callers never need in full: building
+    # two object arrays of every output row costs more than some strategies themselves
+    @cached_property
+    def y(self) -> np.ndarray:
+        """Class name of every output row (object array)."""
+        return np.array(self.classes, dtype=object).take(self.y_code)
+
+    @cached_property
+    def origin(self) -> np.ndarray:
+        """``"original"`` or ``"synthetic"`` for every output row (object array)."""
+        return np.array([ORIGINAL, SYNTHETIC], dtype=object).take((self.row < 0).view(np.int8))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays held, counting ``y`` and ``origin`` as built (a pointer per row)."""
+        arrays = (self.X, self.y_code, self.row, self.seed_row, self.neighbor_row, self.alpha, self.sample_weight,
+                  self.removed_rows, self.removed_reason)
+        return sum(int(a.nbytes) for a in arrays if a is not None) + 2 * 8 * len(self.row)
+
+    @property
+    def n_synthetic(self) -> int:
+        """Synthetic rows."""
+        return int((self.row < 0).sum())
+
+    @property
+    def n_removed(self) -> int:
+        """Removed original rows."""
+        return int(len(self.removed_rows))
+
+    def provenance(self) -> pd.DataFrame:
+        """One row per output row: the ``skewlab_*`` provenance columns."""
+        weight = self.sample_weight if self.sample_weight is not None else np.full(len(self.row), np.nan)
+        return pd.DataFrame(
+            {
+                "skewlab_origin": pd.array(self.origin.astype(str), dtype="string"),
+                "skewlab_row": _int64_na(self.row),
+                "skewlab_seed_row": _int64_na(self.seed_row),
+                "skewlab_neighbor_row": _int64_na(self.neighbor_row),
+                "skewlab_alpha": self.alpha.astype(np.float64),
+                "skewlab_strategy": pd.array([self.strategy] * len(self.row), dtype="string"),
+                "skewlab_sample_weight": np.asarray(weight, dtype=np.float64),
+            }
+        )
+
+    def removed(self) -> pd.DataFrame:
+        """Removed original rows and why: ``skewlab_row``, ``skewlab_reason``."""
+        return pd.DataFrame(
+            {
+                "skewlab_row": pd.array(self.removed_rows.astype(np.int64), dtype="Int64"),
+                "skewlab_reason": pd.array(self.removed_reason.astype(str), dtype="string"),
+            }
+        )
+
+
+def _int64_na(a: np.ndarray) -> pd.arrays.IntegerArray:
+    a = np.asarray(a, dtype=np.int64)
+    return pd.arrays.IntegerArray(np.where(a >= 0, a, 0), a < 0)
+
