@@ -1,16 +1,15 @@
-"""Plotly figures of an :class:`core.evaluation.cv.Evaluation` (pages and the offline report; no Streamlit)."""
+"""Plotly figures of an :class:`core.evaluation.Evaluation` (pages and the offline report; no Streamlit)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts.skew import FONT, GROUP_COLORS, TEMPLATE, _unique_short, short
-from core.evaluation.cv import METRICS, Evaluation
+from core.charts.skew import FONT, GROUP_COLORS, TEMPLATE, _unique_short
+from core.evaluation import GROUPS, METRICS, Evaluation
 
 #: One colour per classifier (cycled).
 CLASSIFIER_COLORS = ("#3b5bdb", "#0ca678", "#f76707", "#ae3ec9", "#495057")
@@ -71,7 +70,7 @@ def group_recall_bars(evaluation: Evaluation, classifier: str | None = None) -> 
     fig = go.Figure()
     bounds = {"head": f"head (> {evaluation.head_min} rows)", "medium": "medium",
               "tail": f"tail (< {evaluation.tail_max} rows)"}
-    for group in ("head", "medium", "tail"):
+    for group in GROUPS:
         m = f"{group}_recall"
         rows = [evaluation.result(s, clf) for s in evaluation.strategies]
         if all(math.isnan(r.metrics[m].mean) for r in rows):
@@ -107,7 +106,7 @@ def recall_change_bars(change: pd.DataFrame, *, strategy_label: str, top: int = 
     shown = shown.sort_values("change", kind="stable")
     names = _unique_short(shown["class"].tolist(), 34)
     fig = go.Figure()
-    for group in ("head", "medium", "tail"):
+    for group in GROUPS:
         idx = [i for i, g in enumerate(shown["group"]) if g == group]
         if not idx:
             continue
@@ -158,7 +157,3 @@ def confusion_classes(evaluation: Evaluation, *, largest: int = 8, max_classes: 
     out = scored[:largest] + [c for c in tail if c not in scored[:largest]]
     return out[:max_classes]
 
-
-def short_labels(names: Sequence[str], width: int = 30) -> list[str]:
-    """Axis labels of class names (unique after shortening)."""
-    return _unique_short([short(n, width) for n in names], width)

@@ -1,0 +1,44 @@
+"""Honest comparison: leak-free cross-validation of strategies x downstream classifiers.
+
+:func:`evaluate` (in :mod:`.cv`) runs it and returns an :class:`Evaluation` (:mod:`.result`);
+:mod:`.metrics` says what is measured and how it is aggregated and tested; :mod:`.classifiers`
+holds the downstream classifiers; :mod:`.runner` runs one fold of one strategy.
+"""
+
+from core.evaluation.classifiers import (
+    CLASSIFIERS,
+    DEFAULT_CLASSIFIER,
+    ClassifierSpec,
+    WeightedKNN,
+    class_scores,
+    get_classifier,
+)
+from core.evaluation.cv import (
+    BASELINES,
+    FOLDS_RANGE,
+    MIN_BUDGET,
+    ON_ERROR,
+    REPEATS_RANGE,
+    Progress,
+    budget_sample,
+    evaluate,
+)
+from core.evaluation.metrics import (
+    ALPHA,
+    GROUPS,
+    METRICS,
+    WILCOXON_MIN,
+    Interval,
+    fold_metrics,
+    interval,
+    metric_range,
+    paired_test,
+)
+from core.evaluation.result import ComparisonResult, Evaluation, FoldLog, FoldScore, Verdict
+
+__all__ = [
+    "ALPHA", "BASELINES", "CLASSIFIERS", "DEFAULT_CLASSIFIER", "FOLDS_RANGE", "GROUPS", "METRICS", "MIN_BUDGET",
+    "ON_ERROR", "REPEATS_RANGE", "WILCOXON_MIN", "ClassifierSpec", "ComparisonResult", "Evaluation", "FoldLog",
+    "FoldScore", "Interval", "Progress", "Verdict", "WeightedKNN", "budget_sample", "class_scores", "evaluate",
+    "fold_metrics", "get_classifier", "interval", "metric_range", "paired_test",
+]

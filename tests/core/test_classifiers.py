@@ -8,12 +8,11 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 
-from core.evaluation.classifiers import CLASSIFIERS, DEFAULT_CLASSIFIER, WeightedKNN, class_scores, get_classifier
-from core.errors import ParameterError
-from core.evaluation.cv import budget_sample
 from core.data.features import FeatureConfig, build_features
 from core.data.io import load_table
 from core.data.schema import detect_separator, infer_roles, label_values
+from core.errors import ParameterError
+from core.evaluation import CLASSIFIERS, DEFAULT_CLASSIFIER, WeightedKNN, budget_sample, class_scores, get_classifier
 
 TOYS_LABEL = "amazon_category_and_sub_category"
 

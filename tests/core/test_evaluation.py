@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -9,12 +10,20 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from core.evaluation.classifiers import CLASSIFIERS, ClassifierSpec
-from core.errors import ParameterError, SchemaError, SmallClassError
-from core.evaluation.cv import METRICS, budget_sample, evaluate, interval, paired_test
 from core.data.features import FeatureConfig, build_features
 from core.data.io import load_table
 from core.data.schema import infer_roles, label_values
+from core.errors import ParameterError, SchemaError, SkewlabError, SmallClassError
+from core.evaluation import (
+    CLASSIFIERS,
+    METRICS,
+    ClassifierSpec,
+    budget_sample,
+    evaluate,
+    interval,
+    metric_range,
+    paired_test,
+)
 
 
 def space_of(path, label="class"):
@@ -98,8 +107,13 @@ def test_test_parts_keep_the_natural_distribution(yeast, yeast_leak_run):
 def test_smote_logreg_matches_a_hand_written_script(yeast):
     from imblearn.metrics import geometric_mean_score
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import (average_precision_score, balanced_accuracy_score, f1_score, matthews_corrcoef,
-                                 recall_score)
+    from sklearn.metrics import (
+        average_precision_score,
+        balanced_accuracy_score,
+        f1_score,
+        matthews_corrcoef,
+        recall_score,
+    )
     from sklearn.model_selection import StratifiedKFold
 
     from core.strategies import resample
@@ -267,6 +281,18 @@ def test_bad_input_gives_actionable_errors(yeast):
         evaluate(yeast, ["smoot"])
     with pytest.raises(SchemaError, match="Lower the number of folds"):
         evaluate(yeast.subset(np.flatnonzero(np.isin(yeast.y, ["ERL", "CYT"]))), [], folds=6)
+    with pytest.raises(ParameterError, match="on_error='ignore' is not allowed; it must be one of 'raise', 'skip'"):
+        evaluate(yeast, [], on_error="ignore")
+    with pytest.raises(ParameterError, match="max_rows=50 is not allowed; it must be a whole number of at least 100"):
+        evaluate(yeast, [], max_rows=50)
+    with pytest.raises(ParameterError, match="seed=4294967296 is not allowed; it must be a whole number in 0..4294967295"):
+        evaluate(yeast, [], seed=2**32)
+
+
+def test_every_seed_is_taken_and_repeats_wrap_past_the_largest(yeast):
+    two = yeast.subset(np.flatnonzero(np.isin(yeast.y, ["CYT", "NUC"])))
+    ev = evaluate(two, [], folds=2, repeats=2, seed=2**32 - 1, n_jobs=1)  # repeat 2 splits with random_state=0
+    assert ev.seed == 2**32 - 1 and len(ev.result("none").folds) == 4
 
 
 def test_a_strategy_failing_in_a_training_part_raises_or_is_skipped(yeast):
@@ -277,6 +303,31 @@ def test_a_strategy_failing_in_a_training_part_raises_or_is_skipped(yeast):
     assert "smote" in ev.failed and "smote" not in ev.strategies
     assert ev.strategies == ("none", "balanced_weights", "random_under")
     assert any("failed and are left out" in n for n in ev.notes)
+
+
+def test_a_skewlab_error_in_a_worker_arrives_as_itself(yeast):
+    # n_jobs=2: the SmallClassError is raised in a worker process and crosses to this one
+    with pytest.raises(SmallClassError, match="SMOTE failed on the training part of repeat 1, fold 1") as info:
+        evaluate(yeast, ["smote"], folds=5, small_classes="error", n_jobs=2)
+    err = info.value
+    assert "run_task" in str(err.__cause__)  # the worker's traceback: it did cross
+    assert err.classes == {"ERL": 4} and err.needed == 6
+    assert err.hint.startswith("Choose what to do with them") and not err.message.endswith(err.hint)
+    # skipped in workers as in this process, with the same words
+    skip = dict(folds=5, small_classes="error", on_error="skip")
+    parallel = evaluate(yeast, ["smote", "random_under"], n_jobs=2, **skip)
+    assert parallel.failed == evaluate(yeast, ["smote", "random_under"], n_jobs=1, **skip).failed
+    assert parallel.failed["smote"] == str(err)
+
+
+def test_a_bug_in_a_worker_is_not_turned_into_a_user_error(yeast):
+    X = yeast.X.copy()
+    X[0, 0] = np.nan  # the classifier refuses it: a ValueError, not bad input of the analyst
+    broken = dataclasses.replace(yeast, X=X)
+    with pytest.raises(ValueError, match="NaN") as info:
+        evaluate(broken, [], folds=3, n_jobs=2)
+    assert not isinstance(info.value, SkewlabError)
+    assert "run_task" in str(info.value.__cause__)
 
 
 def test_parallel_and_serial_runs_agree_and_json_is_strict(yeast):
@@ -292,8 +343,6 @@ def test_parallel_and_serial_runs_agree_and_json_is_strict(yeast):
 
 
 def test_intervals_stay_inside_the_metric_range():
-    from core.evaluation.cv import metric_range
-
     scores = [0.99, 1.0, 0.85]  # a t-interval of these reaches past 1 with 3 folds
     raw = interval(scores)
     clipped = interval(scores, **metric_range("macro_f1"))
