@@ -1,4 +1,4 @@
-"""``python -m core``: the headless command line (see ``core.cli.main``)."""
+"""``python -m core``: the headless command line (see :mod:`core.cli`)."""
 
 from core.cli.main import main
 

@@ -2,7 +2,7 @@
 
 ``apply --recipe recipe.json --input INPUT --output OUTPUT [--removed-out R] [--format csv|parquet|xlsx]``
 reads the catalog with the recipe's reading options, replays the recipe with the very functions
-the app's Export page uses (:func:`core.export.bundle.apply_recipe`, :func:`core.export.bundle.write_table`),
+the app's Export page uses (:func:`core.export.apply_recipe`, :func:`core.export.write_table`),
 and writes the balanced table. It warns on stderr (exit 0) when the input's fingerprint differs
 from the recipe's.
 
@@ -14,15 +14,27 @@ app (roles are inferred as the Data page would). :func:`add_recipe_out_argument`
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from core.errors import ParameterError, RecipeError, SchemaError
-from core.export.bundle import FORMATS, apply_recipe, format_of, write_table
-from core.data.features import FeatureConfig
-from core.data.io import LoadedTable, load_table
-from core.export.recipe import InputSpec, LabelSpec, Recipe, ScopeSpec, make_recipe, read_recipe
+from core.cli.common import check_label, parse_params
+from core.data import FeatureConfig, LoadedTable, infer_roles, load_table
+from core.errors import ParameterError, RecipeError
+from core.export import (
+    FORMATS,
+    MAX_BYTES,
+    SCOPES,
+    InputSpec,
+    LabelSpec,
+    Recipe,
+    ScopeSpec,
+    apply_recipe,
+    format_of,
+    make_recipe,
+    read_recipe,
+    write_table,
+)
+from core.strategies import SMALL_CLASS_CHOICES
 
 
 def register(sub) -> None:
@@ -54,10 +66,10 @@ def register(sub) -> None:
 def add_recipe_options(parser: argparse.ArgumentParser) -> None:
     """Options of a recipe besides the strategy (target, small classes, seed, features, scope)."""
     parser.add_argument("--target", default="auto", help="auto, balanced, floor:N, cap:M or hybrid:M:N")
-    parser.add_argument("--small-classes", default="error", choices=("error", "lower_k", "random_over", "merge", "drop"))
+    parser.add_argument("--small-classes", default="error", choices=SMALL_CLASS_CHOICES)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features")
-    parser.add_argument("--scope", choices=("whole", "split"), default="whole",
+    parser.add_argument("--scope", choices=SCOPES, default="whole",
                         help="rebalance the whole catalog, or only the train part of a stratified split")
     parser.add_argument("--test-share", type=float, default=0.2, help="test share of the split scope")
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the split")
@@ -67,20 +79,6 @@ def add_recipe_out_argument(parser: argparse.ArgumentParser) -> None:
     """Add ``--recipe-out RECIPE.json`` to a command that resamples a catalog."""
     parser.add_argument("--recipe-out", default=None, metavar="RECIPE.json",
                         help="also write the recipe that replays this run (python -m core apply)")
-
-
-def parse_params(items: list[str]) -> dict:
-    """``["k_neighbors=3", "smote.k_neighbors=2"]`` -> dict (values as JSON when they parse, else text)."""
-    out: dict = {}
-    for item in items:
-        if "=" not in item:
-            raise ParameterError(f"--param {item!r} is not NAME=VALUE.", hint="For example --param k_neighbors=3.")
-        key, value = item.split("=", 1)
-        try:
-            out[key.strip()] = json.loads(value)
-        except ValueError:
-            out[key.strip()] = value
-    return out
 
 
 def recipe_for(
@@ -94,15 +92,7 @@ def recipe_for(
     args: argparse.Namespace,
 ) -> Recipe:
     """A recipe for ``table`` with inferred roles and the options of :func:`add_recipe_options`."""
-    from core.data.schema import detect_separator, infer_roles
-
-    if label not in table.frame.columns:
-        raise SchemaError(f"There is no column named {label!r} in {table.name}.",
-                          hint=f"Columns: {', '.join(map(str, table.frame.columns[:20]))}.")
-    if level is not None and separator is None:
-        separator = detect_separator(table.frame[label])
-        if separator is None:
-            raise SchemaError(f"Column {label!r} holds no path separator, so --level does not apply.", hint="Drop --level.")
+    separator = check_label(table, label, level, separator)
     roles = infer_roles(table.frame, label=label)
     return make_recipe(
         input=InputSpec(name=Path(table.name).name, sha256=table.sha256, format=table.format, encoding=table.encoding,
@@ -139,8 +129,6 @@ def _read_recipe_file(path: str) -> Recipe:
     if not p.is_file():
         raise RecipeError(f"There is no recipe file at {path!r}.")
     size = p.stat().st_size
-    from core.export.recipe import MAX_BYTES
-
     if size > MAX_BYTES:
         raise RecipeError(f"The recipe is {size:,} bytes; a recipe is at most {MAX_BYTES:,} bytes.")
     return read_recipe(p.read_bytes())

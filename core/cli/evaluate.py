@@ -1,6 +1,6 @@
 """``python -m core evaluate INPUT --label COLUMN --strategies a,b,c [options]``.
 
-Leak-free cross-validated comparison of strategies (see :mod:`core.evaluation.cv`); prints the
+Leak-free cross-validated comparison of strategies (see :func:`core.evaluation.evaluate`); prints the
 aggregated table (text) or the full result (JSON).
 """
 
@@ -10,12 +10,11 @@ import argparse
 import json
 import math
 
-from core.evaluation.classifiers import CLASSIFIERS, DEFAULT_CLASSIFIER
-from core.cli.profile import add_label_arguments, labels_from_args
+from core.cli.common import add_label_arguments, labels_from_args
+from core.data import HEAD_MIN, TAIL_MAX, FeatureConfig, build_features, infer_roles
 from core.errors import ParameterError
-from core.evaluation.cv import FOLDS_RANGE, METRICS, REPEATS_RANGE, Evaluation, evaluate
+from core.evaluation import CLASSIFIERS, DEFAULT_CLASSIFIER, FOLDS_RANGE, METRICS, REPEATS_RANGE, Evaluation, evaluate
 from core.strategies import SMALL_CLASS_CHOICES
-from core.data.skew import HEAD_MIN, TAIL_MAX
 
 #: Short column names of the text table.
 SHORT = {
@@ -49,9 +48,6 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.data.features import FeatureConfig, build_features
-    from core.data.schema import infer_roles
-
     strategies = [s.strip() for s in str(args.strategies).split(",") if s.strip()]
     if not strategies:
         raise ParameterError("--strategies is empty.", hint="Give names such as none,smote,random_under.")
@@ -113,6 +109,6 @@ def format_text(ev: Evaluation, *, name: str = "") -> str:
         lines.append(ev.best("macro_f1", clf).text)
     for note in ev.notes:
         lines.append(f"note: {note}")
-    for key, why in ev.failed.items():
+    for why in ev.failed.values():
         lines.append(f"failed: {why}")
     return "\n".join(lines)

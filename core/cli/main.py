@@ -1,32 +1,29 @@
 """Command line: ``python -m core <command>``.
 
 Each command lives in its own module that exposes ``register(subparsers)``; the module's
-handler returns an exit code. Any :class:`core.errors.SkewlabError` becomes a one-line message
-on stderr and exit code 2, never a traceback.
+handler returns an exit code. Any :class:`core.errors.SkewlabError` (bad input) becomes a
+one-line message on stderr and exit code 2, never a traceback; anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from core.cli import apply, evaluate, profile, resample
 from core.errors import SkewlabError
 
-#: Modules that add sub-commands, in help order. A missing one is skipped (features in progress).
-COMMAND_MODULES = ("core.cli.profile", "core.cli.resample", "core.cli.evaluate", "core.cli.apply")
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+
+#: Modules that add sub-commands, in help order.
+COMMAND_MODULES = (profile, resample, evaluate, apply)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Skewlab, headless.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 

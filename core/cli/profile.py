@@ -6,35 +6,8 @@ import argparse
 import json
 import math
 
-from core.data.io import load_table
-from core.data.schema import detect_separator, label_values
-from core.data.skew import HEAD_MIN, K_NEIGHBORS, TAIL_MAX, profile_skew
-from core.errors import SchemaError
-
-
-def add_label_arguments(parser: argparse.ArgumentParser) -> None:
-    """The input and label options shared by every command that reads a catalog."""
-    parser.add_argument("input", help="catalog file: CSV (any delimiter/encoding, .gz, .zip), Parquet or .xlsx")
-    parser.add_argument("--label", required=True, help="label column")
-    parser.add_argument("--level", type=int, default=None, help="path level of a hierarchical label (1 = top)")
-    parser.add_argument("--separator", default=None, help="path separator (default: detected)")
-
-
-def labels_from_args(args: argparse.Namespace):
-    """Load the input and return ``(table, labels, separator)``."""
-    table = load_table(args.input)
-    if args.label not in table.frame.columns:
-        raise SchemaError(
-            f"There is no column named {args.label!r} in {table.name}.",
-            hint=f"Columns: {', '.join(map(str, table.frame.columns[:20]))}.",
-        )
-    sep = args.separator
-    if args.level is not None and sep is None:
-        sep = detect_separator(table.frame[args.label])
-        if sep is None:
-            raise SchemaError(f"Column {args.label!r} holds no path separator, so --level does not apply.", hint="Drop --level.")
-    labels = label_values(table.frame, args.label, level=args.level, separator=sep)
-    return table, labels, sep
+from core.cli.common import add_label_arguments, labels_from_args
+from core.data import HEAD_MIN, K_NEIGHBORS, TAIL_MAX, profile_skew
 
 
 def _json_safe(value):

@@ -19,14 +19,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.cli.profile import add_label_arguments, labels_from_args
+from core.cli.apply import add_recipe_out_argument, recipe_for, write_recipe_out
+from core.cli.common import add_label_arguments, labels_from_args, parse_params
+from core.data import FeatureConfig, build_features, infer_roles
 from core.errors import ParameterError
-from core.data.features import FeatureConfig, build_features
-from core.strategies import SMALL_CLASS_CHOICES, resample
-from core.export.tables import build_output_table
-from core.data.schema import infer_roles
-from core.strategies import REGISTRY, parse_pipeline, strategies_table, validate_params
-from core.strategies import TargetSpec
+from core.export import build_output_table, removed_table, write_table
+from core.strategies import (
+    REGISTRY,
+    SMALL_CLASS_CHOICES,
+    TargetSpec,
+    parse_pipeline,
+    resample,
+    strategies_table,
+    validate_params,
+)
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -52,17 +58,8 @@ def register(sub) -> None:
     r.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features (default 64)")
     r.add_argument("--output", required=True, help="output file: .csv or .parquet")
     r.add_argument("--removed-out", default=None, help="also write the removed rows and reasons (.csv or .parquet)")
-    # Hook: the recipe engineer adds --recipe-out here (core.cli.apply.add_recipe_out_argument).
-    _add_recipe_hook(r)
+    add_recipe_out_argument(r)
     r.set_defaults(handler=run_resample)
-
-
-def _add_recipe_hook(parser: argparse.ArgumentParser) -> None:
-    try:
-        from core.cli.apply import add_recipe_out_argument
-    except ImportError:  # the recipe feature is not there
-        return
-    add_recipe_out_argument(parser)
 
 
 def run_strategies(args: argparse.Namespace) -> int:
@@ -80,17 +77,6 @@ def run_strategies(args: argparse.Namespace) -> int:
                 "" if p["kind"] == "bool" else f" {p['low']:g}..{p['high']:g}")
             print(f"    --param {p['name']}={p['default']}  ({p['kind']}{rng}) {p['help']}")
     return 0
-
-
-def parse_param_items(items: list[str]) -> dict[str, str]:
-    """``["k_neighbors=3", "smote.k_neighbors=2"]`` -> dict of text values (validation coerces them)."""
-    out: dict[str, str] = {}
-    for item in items:
-        if "=" not in item or not item.split("=", 1)[0].strip():
-            raise ParameterError(f"--param {item!r} is not KEY=VALUE.", hint="For example --param k_neighbors=3.")
-        key, value = item.split("=", 1)
-        out[key.strip()] = value.strip()
-    return out
 
 
 def parse_target_arg(text: str) -> TargetSpec:
@@ -119,8 +105,6 @@ def _output_format(path: str, option: str) -> str:
 def write_frame(frame: pd.DataFrame, path: str, fmt: str, *, neutralize: bool = True) -> None:
     """Write CSV (UTF-8, no index) or Parquet with the export's writer, so the headless output
     equals the app's (formula-looking text cells neutralized in CSV unless turned off)."""
-    from core.export.bundle import write_table
-
     with open(path, "wb") as fh:
         fh.write(write_table(frame, fmt, neutralize=neutralize))
 
@@ -129,7 +113,7 @@ def run_resample(args: argparse.Namespace) -> int:
     """Resample a catalog and write the table with provenance."""
     # check everything cheap before reading the file
     parse_pipeline(args.strategy)
-    params = validate_params(args.strategy, parse_param_items(args.param))
+    params = validate_params(args.strategy, parse_params(args.param))
     target = parse_target_arg(args.target)
     out_fmt = _output_format(args.output, "--output")
     removed_fmt = _output_format(args.removed_out, "--removed-out") if args.removed_out else None
@@ -140,17 +124,13 @@ def run_resample(args: argparse.Namespace) -> int:
     space = build_features(table.frame, labels, config)
     result = resample(space, args.strategy, params=params, target=target, small_classes=args.small_classes, seed=args.seed)
     output = build_output_table(table, labels, roles, result, space)
-    neutralize = not getattr(args, "no_neutralize", False)
+    neutralize = not args.no_neutralize
     write_frame(output, args.output, out_fmt, neutralize=neutralize)
     if removed_fmt:
-        removed = pd.concat([result.removed(), table.frame.iloc[result.removed_rows].reset_index(drop=True)], axis=1)
-        write_frame(removed, args.removed_out, removed_fmt, neutralize=neutralize)
-    recipe_out = getattr(args, "recipe_out", None)
-    if recipe_out:  # hook for --recipe-out (core.cli.apply)
-        from core.cli.apply import recipe_for, write_recipe_out
-
-        write_recipe_out(recipe_out, recipe_for(table, label=args.label, level=args.level, separator=args.separator,
-                                                strategy=args.strategy, params=parse_param_items(args.param), args=args))
+        write_frame(removed_table(table, result), args.removed_out, removed_fmt, neutralize=neutralize)
+    if args.recipe_out:
+        write_recipe_out(args.recipe_out, recipe_for(table, label=args.label, level=args.level, separator=args.separator,
+                                                     strategy=args.strategy, params=parse_params(args.param), args=args))
     print(
         f"wrote {args.output}: {len(output):,} rows ({result.n_synthetic:,} synthetic, "
         f"{result.n_removed:,} removed, {len(output) - len(result.y):,} without a label) "

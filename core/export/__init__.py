@@ -1,0 +1,47 @@
+"""Export: recipes, their replay on a catalog, the written tables, the report and the zip bundle.
+
+Along the way of an export: :mod:`.recipe` (what the analyst chose, as checked data) ->
+:mod:`.apply` (the recipe replayed on a catalog) -> :mod:`.tables` (the output table with
+provenance) -> :mod:`.write` (CSV, Parquet or Excel bytes, spreadsheet safety) and
+:mod:`.report` (report.html) -> :mod:`.bundle` (the zip). Each module imports only the ones
+before it.
+"""
+
+from core.export.apply import (
+    SPLIT_COLUMN,
+    TEST,
+    TRAIN,
+    UNLABELLED,
+    Applied,
+    apply_recipe,
+    check_input,
+    recipe_roles,
+    stratified_split,
+)
+from core.export.bundle import bundle_name, export_bundle, member_names
+from core.export.recipe import (
+    MAX_BYTES,
+    SCHEMA_VERSION,
+    SCOPES,
+    TEST_SHARE,
+    InputSpec,
+    LabelSpec,
+    Recipe,
+    ScopeSpec,
+    library_versions,
+    make_recipe,
+    read_recipe,
+    recipe_from_dict,
+    version_warnings,
+)
+from core.export.report import build_report, map_figure
+from core.export.tables import build_output_table, removed_table
+from core.export.write import EXTENSIONS, FORMATS, FORMULA_START, format_of, neutralize_formulas, write_table
+
+__all__ = [
+    "EXTENSIONS", "FORMATS", "FORMULA_START", "MAX_BYTES", "SCHEMA_VERSION", "SCOPES", "SPLIT_COLUMN", "TEST",
+    "TEST_SHARE", "TRAIN", "UNLABELLED", "Applied", "InputSpec", "LabelSpec", "Recipe", "ScopeSpec", "apply_recipe",
+    "build_output_table", "build_report", "bundle_name", "check_input", "export_bundle", "format_of",
+    "library_versions", "make_recipe", "map_figure", "member_names", "neutralize_formulas", "read_recipe",
+    "recipe_from_dict", "recipe_roles", "removed_table", "stratified_split", "version_warnings", "write_table",
+]

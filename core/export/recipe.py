@@ -8,6 +8,7 @@ plain file names) and raises :class:`core.errors.RecipeError` naming the bad fie
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import platform
@@ -16,11 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.data import MAX_CATEGORIES, ROLES, TEXT_DIM, FeatureConfig
 from core.errors import RecipeError, SkewlabError
-from core.data.features import FeatureConfig
-from core.data.schema import ROLES
-from core.strategies import parse_pipeline, validate_params
-from core.strategies import TargetSpec, coerce_target
+from core.params import SEED, Choice, Constraint, Interval, check, shown
+from core.strategies import SMALL_CLASS_CHOICES, TargetSpec, coerce_target, parse_pipeline, validate_params
 
 #: Version of the recipe format (bump when a field changes meaning).
 SCHEMA_VERSION = 1
@@ -35,7 +35,12 @@ MAX_STRING = 10_000
 #: Most columns / classes a recipe may name.
 MAX_ITEMS = 100_000
 SCOPES: tuple[str, ...] = ("whole", "split")
-SMALL_CLASS_CHOICES: tuple[str, ...] = ("error", "lower_k", "random_over", "merge", "drop")
+#: How the catalog was read (``InputSpec.format``).
+INPUT_FORMATS: tuple[str, ...] = ("csv", "parquet", "excel")
+#: Share of each class held out as test in the split scope.
+TEST_SHARE = Interval("float", 0.05, 0.9)
+#: Path level of the label (0 or null: the whole label).
+LABEL_LEVEL = Interval("int", 0, 100)
 #: Libraries whose versions a recipe records.
 LIBRARIES: tuple[tuple[str, str], ...] = (
     ("numpy", "numpy"),
@@ -362,27 +367,8 @@ def _str(value: Any, path: str, *, optional: bool = False, max_len: int = MAX_ST
     return value
 
 
-def _int(value: Any, path: str, lo: int, hi: int, *, optional: bool = False) -> int | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RecipeError(f"{_where(path)} must be a whole number in {lo}..{hi}, got {_type(value)} {_short(value)}.")
-    if not lo <= value <= hi:
-        raise RecipeError(f"{_where(path)} is {_short(value)}; it must lie in {lo}..{hi}.")
-    return value
-
-
-def _float(value: Any, path: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise RecipeError(f"{_where(path)} must be a number in {lo:g}..{hi:g}, got {_type(value)} {_short(value)}.")
-    if not lo <= value <= hi:
-        raise RecipeError(f"{_where(path)} is {value:g}; it must lie in {lo:g}..{hi:g}.")
-    return float(value)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _checked(value: Any, path: str, constraint: Constraint) -> Any:
+    return check(value, constraint, name=repr(path), where="Recipe field ", error=RecipeError, strict=True)
 
 
 _PLAIN_NAME = re.compile(r"^[^/\\\x00-\x1f]+$")
@@ -395,7 +381,7 @@ def _file_name(value: Any, path: str, *, optional: bool = False) -> str | None:
         return None
     if not _PLAIN_NAME.match(name) or name in (".", "..") or ".." in name.split("/"):
         raise RecipeError(
-            f"{_where(path)} ({_short(name)}) must be a plain file name: no folders, no '..', no control characters."
+            f"{_where(path)} ({shown(repr(name))}) must be a plain file name: no folders, no '..', no control characters."
         )
     return name
 
@@ -406,7 +392,7 @@ def _member_name(value: Any, path: str) -> str | None:
         return None
     parts = name.replace("\\", "/").split("/")
     if name.startswith(("/", "\\")) or ".." in parts or re.search(r"[\x00-\x1f]", name) or re.match(r"^[A-Za-z]:", name):
-        raise RecipeError(f"{_where(path)} ({_short(name)}) must be a relative name inside the zip, without '..'.")
+        raise RecipeError(f"{_where(path)} ({shown(repr(name))}) must be a relative name inside the zip, without '..'.")
     return name
 
 
@@ -436,22 +422,43 @@ def recipe_from_dict(obj: Any) -> Recipe:
     version = top["schema_version"]
     if isinstance(version, bool) or not isinstance(version, int) or version != SCHEMA_VERSION:
         raise RecipeError(
-            f"{_where('schema_version')} is {_short(version)}; this Skewlab reads version {SCHEMA_VERSION}.",
+            f"{_where('schema_version')} is {shown(repr(version))}; this Skewlab reads version {SCHEMA_VERSION}.",
             hint="Export the recipe again with this version of Skewlab.",
         )
-    # input
-    inp = _obj(top["input"], "input", required=("name", "sha256"),
-               optional=("format", "encoding", "delimiter", "sheet", "member"))
+    input_spec = _read_input(top["input"])
+    roles = _read_roles(top["roles"])
+    label = _read_label(top["label"], roles)
+    features = _read_features(top["features"], roles)
+    strategy, params = _read_strategy(top["strategy"], top["params"])
+    target = parse_target_text(_str(top["target"], "target", max_len=MAX_BYTES)).to_text()
+    small = _checked(top.get("small_classes", "error"), "small_classes", Choice(SMALL_CLASS_CHOICES))
+    seed = _checked(top["seed"], "seed", SEED)
+    scope = _read_scope(top.get("scope", {"kind": "whole"}))
+    versions = _read_versions(top.get("versions", {}))
+    return Recipe(
+        input=input_spec,
+        roles=roles,
+        label=label,
+        features=features,
+        strategy=strategy,
+        params=params,
+        target=target,
+        small_classes=small,
+        seed=seed,
+        scope=scope,
+        versions=versions,
+        schema_version=SCHEMA_VERSION,
+    )
+
+
+def _read_input(value: Any) -> InputSpec:
+    inp = _obj(value, "input", required=("name", "sha256"), optional=("format", "encoding", "delimiter", "sheet", "member"))
     sha = _str(inp["sha256"], "input.sha256", max_len=64)
     if not _HEX64.match(sha):
-        raise RecipeError(f"{_where('input.sha256')} must be 64 lowercase hex digits (a sha256), got {_short(sha)}.")
-    fmt = _str(inp.get("format", "csv"), "input.format", max_len=16)
-    if fmt not in ("csv", "parquet", "excel"):
-        raise RecipeError(f"{_where('input.format')} is {fmt!r}; it must be one of csv, parquet, excel.")
+        raise RecipeError(f"{_where('input.sha256')} must be 64 lowercase hex digits (a sha256), got {shown(repr(sha))}.")
+    fmt = _checked(inp.get("format", "csv"), "input.format", Choice(INPUT_FORMATS))
     encoding = _str(inp.get("encoding"), "input.encoding", optional=True, max_len=40)
     if encoding is not None:
-        import codecs
-
         try:
             codecs.lookup(encoding)
         except LookupError:
@@ -459,7 +466,7 @@ def recipe_from_dict(obj: Any) -> Recipe:
     delimiter = _str(inp.get("delimiter"), "input.delimiter", optional=True, max_len=1)
     if delimiter is not None and delimiter in ('"', "\n", "\r"):
         raise RecipeError(f"{_where('input.delimiter')} cannot be {delimiter!r}.")
-    input_spec = InputSpec(
+    return InputSpec(
         name=_file_name(inp["name"], "input.name"),
         sha256=sha,
         format=fmt,
@@ -468,23 +475,26 @@ def recipe_from_dict(obj: Any) -> Recipe:
         sheet=_str(inp.get("sheet"), "input.sheet", optional=True, max_len=255),
         member=_member_name(inp.get("member"), "input.member"),
     )
-    # roles
-    roles_raw = top["roles"]
-    if not isinstance(roles_raw, dict) or not roles_raw:
-        raise RecipeError(f"{_where('roles')} must be a non-empty object {{column: role}}, got {_type(roles_raw)}.")
-    if len(roles_raw) > MAX_ITEMS:
-        raise RecipeError(f"{_where('roles')} names {len(roles_raw):,} columns; at most {MAX_ITEMS:,} are allowed.")
+
+
+def _read_roles(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not value:
+        raise RecipeError(f"{_where('roles')} must be a non-empty object {{column: role}}, got {_type(value)}.")
+    if len(value) > MAX_ITEMS:
+        raise RecipeError(f"{_where('roles')} names {len(value):,} columns; at most {MAX_ITEMS:,} are allowed.")
     roles: dict[str, str] = {}
-    for col, role in roles_raw.items():
+    for col, role in value.items():
         _str(col, "roles (a column name)", empty=True)
-        if role not in ROLES:
-            raise RecipeError(f"{_where('roles.' + col[:60])} is {_short(role)}; it must be one of {', '.join(ROLES)}.")
-        roles[col] = role
-    # label
-    lab = _obj(top["label"], "label", required=("column",), optional=("level", "separator"))
+        roles[col] = _checked(role, "roles." + col[:60], Choice(ROLES))
+    return roles
+
+
+def _read_label(value: Any, roles: Mapping[str, str]) -> LabelSpec:
+    lab = _obj(value, "label", required=("column",), optional=("level", "separator"))
+    level = lab.get("level")
     label = LabelSpec(
         column=_str(lab["column"], "label.column", empty=True),
-        level=_int(lab.get("level"), "label.level", 0, 100, optional=True),
+        level=None if level is None else _checked(level, "label.level", LABEL_LEVEL),
         separator=_str(lab.get("separator"), "label.separator", optional=True, max_len=10),
     )
     if label.level and not label.separator:
@@ -495,16 +505,19 @@ def recipe_from_dict(obj: Any) -> Recipe:
         raise RecipeError(f"{_where('roles')} gives the role 'label' to {n_label} columns; exactly one is needed.")
     if roles.get(label.column) != "label":
         raise RecipeError(f"{_where('label.column')} ({label.column[:60]!r}) must have the role 'label' in 'roles'.")
-    # features
-    feat = _obj(top["features"], "features", required=("numeric", "categorical", "text"),
+    return label
+
+
+def _read_features(value: Any, roles: Mapping[str, str]) -> FeatureConfig:
+    feat = _obj(value, "features", required=("numeric", "categorical", "text"),
                 optional=("text_dim", "max_categories", "seed"))
     features = FeatureConfig(
         numeric=_str_list(feat["numeric"], "features.numeric"),
         categorical=_str_list(feat["categorical"], "features.categorical"),
         text=_str_list(feat["text"], "features.text"),
-        text_dim=_int(feat.get("text_dim", 64), "features.text_dim", 1, 512),
-        max_categories=_int(feat.get("max_categories", 30), "features.max_categories", 1, 1000),
-        seed=_int(feat.get("seed", 0), "features.seed", 0, 2**32 - 1),
+        text_dim=_checked(feat.get("text_dim", 64), "features.text_dim", TEXT_DIM),
+        max_categories=_checked(feat.get("max_categories", 30), "features.max_categories", MAX_CATEGORIES),
+        seed=_checked(feat.get("seed", 0), "features.seed", SEED),
     )
     for kind in ("numeric", "categorical", "text"):
         for col in getattr(features, kind):
@@ -512,13 +525,16 @@ def recipe_from_dict(obj: Any) -> Recipe:
                 raise RecipeError(f"{_where('features.' + kind)} names {col[:60]!r}, whose role in 'roles' is {roles.get(col)!r}.")
     if not features.columns:
         raise RecipeError(f"{_where('features')} names no feature column.")
-    # strategy and parameters
-    strategy = _str(top["strategy"], "strategy", max_len=500)
+    return features
+
+
+def _read_strategy(value: Any, params: Any) -> tuple[str, dict[str, Any]]:
+    """The strategy and its checked parameters (defaults filled in)."""
+    strategy = _str(value, "strategy", max_len=500)
     try:
         parse_pipeline(strategy)
     except SkewlabError as exc:
         raise RecipeError(f"{_where('strategy')}: {exc}") from None
-    params = top["params"]
     if not isinstance(params, dict):
         raise RecipeError(f"{_where('params')} must be an object, got {_type(params)}.")
     for key, value in params.items():
@@ -529,43 +545,24 @@ def recipe_from_dict(obj: Any) -> Recipe:
             if isinstance(v, float) and not math.isfinite(v):
                 raise RecipeError(f"{_where('params.' + key[:60])} holds a non-finite number.")
     try:
-        checked = validate_params(strategy, params)
+        return strategy, validate_params(strategy, params)
     except SkewlabError as exc:
         raise RecipeError(f"{_where('params')}: {exc}") from None
-    # target, small classes, seed, scope
-    target_text = _str(top["target"], "target", max_len=MAX_BYTES)
-    target = parse_target_text(target_text).to_text()
-    small = top.get("small_classes", "error")
-    if small not in SMALL_CLASS_CHOICES:
-        raise RecipeError(f"{_where('small_classes')} is {_short(small)}; it must be one of {', '.join(SMALL_CLASS_CHOICES)}.")
-    seed = _int(top["seed"], "seed", 0, 2**32 - 1)
-    sc = _obj(top.get("scope", {"kind": "whole"}), "scope", required=("kind",), optional=("test_share", "seed"))
-    if sc["kind"] not in SCOPES:
-        raise RecipeError(f"{_where('scope.kind')} is {_short(sc['kind'])}; it must be one of {', '.join(SCOPES)}.")
-    scope = ScopeSpec(
-        kind=sc["kind"],
-        test_share=_float(sc.get("test_share", 0.2), "scope.test_share", 0.05, 0.9),
-        seed=_int(sc.get("seed", 0), "scope.seed", 0, 2**32 - 1),
+
+
+def _read_scope(value: Any) -> ScopeSpec:
+    sc = _obj(value, "scope", required=("kind",), optional=("test_share", "seed"))
+    return ScopeSpec(
+        kind=_checked(sc["kind"], "scope.kind", Choice(SCOPES)),
+        test_share=_checked(sc.get("test_share", 0.2), "scope.test_share", TEST_SHARE),
+        seed=_checked(sc.get("seed", 0), "scope.seed", SEED),
     )
-    versions_raw = top.get("versions", {})
-    if not isinstance(versions_raw, dict) or len(versions_raw) > 50:
+
+
+def _read_versions(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or len(value) > 50:
         raise RecipeError(f"{_where('versions')} must be an object of at most 50 {{library: version}} entries.")
-    versions = {_str(k, "versions (a name)", max_len=100): _str(v, f"versions.{k[:40]}", max_len=100)
-                for k, v in versions_raw.items()}
-    return Recipe(
-        input=input_spec,
-        roles=roles,
-        label=label,
-        features=features,
-        strategy=strategy,
-        params=checked,
-        target=target,
-        small_classes=small,
-        seed=seed,
-        scope=scope,
-        versions=versions,
-        schema_version=SCHEMA_VERSION,
-    )
+    return {_str(k, "versions (a name)", max_len=100): _str(v, f"versions.{k[:40]}", max_len=100) for k, v in value.items()}
 
 
 def version_warnings(recipe: Recipe, current: Mapping[str, str] | None = None) -> list[str]:

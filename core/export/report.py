@@ -10,16 +10,17 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts.skew import FONT, TEMPLATE, short
+from core.charts import FONT, TEMPLATE, short
+from core.export.apply import Applied
+from core.export.recipe import Recipe
 
-if TYPE_CHECKING:  # pragma: no cover
-    from core.export.bundle import Applied
+__all__ = ["build_report", "counts_figure", "map_figure", "skew_metrics"]
 
 BEFORE_COLOR, AFTER_COLOR, TEST_COLOR = "#868e96", "#3b5bdb", "#f59f00"
 MAX_BARS = 60
@@ -120,7 +121,7 @@ def build_report(
 
     Parameters
     ----------
-    applied : core.export.bundle.Applied
+    applied : core.export.apply.Applied
     frame : pandas.DataFrame, optional
         The catalog (for its row count).
     map_figure : plotly Figure, optional
@@ -137,13 +138,27 @@ def build_report(
     str
         A complete HTML page.
     """
-    r = applied.recipe
-    res = applied.result
     fig_html = _Figures()
-    before, after = skew_metrics(res.counts_before), skew_metrics(res.counts_after)
+    parts = _head(applied.recipe) + _skew_section(applied, frame, fig_html)
+    all_notes = list(applied.warnings) + list(applied.result.notes) + list(notes)
+    if all_notes:
+        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in all_notes) + "</ul>")
+    parts += _optional_sections(fig_html, map_figure, _as_frame(audit_table), _as_frame(evaluation_table), figures)
+    res = applied.result
+    if res.n_removed:
+        reasons = pd.Series(res.removed_reason.astype(str)).value_counts().rename_axis("reason").rename("rows").to_frame()
+        parts.append("<h2>Removed rows by reason</h2>" + _table_html(reasons, max_rows=50))
+    parts.append("<h2>Recipe</h2><p>Replay it headless: <code>python -m core apply --recipe recipe.json --input "
+                 f"{_esc(applied.recipe.input.name)} --output balanced.csv</code></p><pre>{_esc(applied.recipe.to_json())}</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _head(r: Recipe) -> list[str]:
+    """The page's head, title and the line that says what was exported."""
     scope = (f"stratified train/test split (test share {r.scope.test_share:g}, split seed {r.scope.seed}); only the train part "
              "is rebalanced, the test part is left as it is" if r.scope.kind == "split" else "the whole catalog")
-    parts = [
+    return [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -154,47 +169,52 @@ def build_report(
         f"scope: {_esc(scope)}. Label <b>{_esc(r.label.column)}</b>"
         + (f", level {r.label.level}" if r.label.level else "")
         + f". Input sha256 <code>{_esc(r.input.sha256)}</code>.</p>",
-        "<h2>Skew before and after</h2>",
-        '<div class="cards">',
     ]
+
+
+def _skew_section(applied: Applied, frame: pd.DataFrame | None, fig_html: _Figures) -> list[str]:
+    """Skew before and after: metric cards, row counts, the bars and the table of rows per class."""
+    res = applied.result
+    before, after = skew_metrics(res.counts_before), skew_metrics(res.counts_after)
+    parts = ["<h2>Skew before and after</h2>", '<div class="cards">']
     for key in ("rows", "classes", "imbalance ratio", "evenness"):
         b, a = before[key], after[key]
         fmt = (lambda v: f"{v:,.0f}") if key in ("rows", "classes") else (lambda v: "n/a" if v != v else f"{v:,.2f}")
         parts.append(f'<div class="card">{_esc(key)}<b>{fmt(b)} → {fmt(a)}</b></div>')
     parts.append("</div>")
-    n_syn, n_rem = res.n_synthetic, res.n_removed
     n_total = len(frame) if frame is not None else None
     parts.append(
-        f"<p>{n_syn:,} synthetic rows added, {n_rem:,} original rows removed"
+        f"<p>{res.n_synthetic:,} synthetic rows added, {res.n_removed:,} original rows removed"
         + (f"; the catalog has {n_total:,} rows" if n_total is not None else "")
         + f"; the output has {len(applied.output):,} rows.</p>"
     )
     parts.append(fig_html(counts_figure(applied.counts)))
     parts.append("<details><summary>Rows per class (table)</summary>" + _table_html(applied.counts, max_rows=5000) + "</details>")
-    all_notes = list(applied.warnings) + list(res.notes) + list(notes)
-    if all_notes:
-        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in all_notes) + "</ul>")
-    if map_figure is not None:
+    return parts
+
+
+def _optional_sections(
+    fig_html: _Figures,
+    map_fig: go.Figure | None,
+    audit: pd.DataFrame | None,
+    evaluation: pd.DataFrame | None,
+    figures: Sequence[tuple[str, go.Figure]],
+) -> list[str]:
+    """The map, audit, evaluation and extra figures the caller has, and a line naming the missing ones."""
+    parts = []
+    if map_fig is not None:
         parts.append("<h2>Map</h2>")
-        parts.append(fig_html(map_figure))
-    audit = _as_frame(audit_table)
+        parts.append(fig_html(map_fig))
     if audit is not None:
         parts.append("<h2>Audit of synthetic rows</h2>" + _table_html(audit))
-    evaluation = _as_frame(evaluation_table)
     if evaluation is not None:
         parts.append("<h2>Evaluation</h2>" + _table_html(evaluation))
     for title, fig in figures:
         parts.append(f"<h2>{_esc(title)}</h2>" + fig_html(fig))
-    missing = [name for name, v in (("map", map_figure), ("audit", audit), ("evaluation", evaluation)) if v is None]
+    missing = [name for name, v in (("map", map_fig), ("audit", audit), ("evaluation", evaluation)) if v is None]
     if missing:
         parts.append(f'<p class="muted">Not in this report: {", ".join(missing)} (not computed for this export).</p>')
-    if res.n_removed:
-        reasons = pd.Series(res.removed_reason.astype(str)).value_counts().rename_axis("reason").rename("rows").to_frame()
-        parts.append("<h2>Removed rows by reason</h2>" + _table_html(reasons, max_rows=50))
-    parts.append("<h2>Recipe</h2><p>Replay it headless: <code>python -m core apply --recipe recipe.json --input "
-                 f"{_esc(r.input.name)} --output balanced.csv</code></p><pre>{_esc(r.to_json())}</pre>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return parts
 
 
 def map_figure(projection: Any, result: Any, *, index: int = 0, max_points: int = 20_000) -> go.Figure:

@@ -1,4 +1,5 @@
-"""The full output table: original columns plus ``skewlab_*`` provenance, for exports and the CLI."""
+"""The written tables: the output (original columns plus ``skewlab_*`` provenance) and the removed
+rows, for exports and the CLI."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.features import FeatureSpace
-from core.errors import SchemaError
+from core.data import FeatureSpace
 from core.strategies import ORIGINAL, ResampleResult
 
-__all__ = ["build_output_table"]
+__all__ = ["build_output_table", "removed_table"]
 
 
 def build_output_table(
@@ -47,11 +47,10 @@ def build_output_table(
     """
     frame: pd.DataFrame = getattr(table, "frame", table)
     label_cols = [c for c, r in roles.items() if r == "label"]
-    if len(label_cols) != 1:
-        raise SchemaError(f"The roles name {len(label_cols)} label columns; exactly one is needed.")
-    label_col = label_cols[0]
+    if len(label_cols) != 1:  # callers pass checked roles (a recipe's, or inferred for a present label)
+        raise RuntimeError(f"build_output_table got roles with {len(label_cols)} label columns; exactly one is needed.")
     if len(labels) != len(frame):
-        raise SchemaError(f"There are {len(labels)} labels for {len(frame)} rows; they must match.")
+        raise RuntimeError(f"build_output_table got {len(labels)} labels for {len(frame)} rows; they must match.")
     prov = result.provenance()
     is_orig = result.origin == ORIGINAL
     unlabelled = np.flatnonzero(pd.Series(labels).reset_index(drop=True).isna().to_numpy())
@@ -60,44 +59,58 @@ def build_output_table(
     orig_part = frame.iloc[orig_rows].reset_index(drop=True)
     # provenance of originals: from the result for labelled rows, plain for unlabelled
     prov_orig = prov[is_orig].set_index(pd.Index(kept))
-    filler = pd.DataFrame(
-        {
-            "skewlab_origin": pd.array([ORIGINAL] * len(unlabelled), dtype="string"),
-            "skewlab_row": pd.array(unlabelled, dtype="Int64"),
-            "skewlab_seed_row": pd.array([pd.NA] * len(unlabelled), dtype="Int64"),
-            "skewlab_neighbor_row": pd.array([pd.NA] * len(unlabelled), dtype="Int64"),
-            "skewlab_alpha": np.full(len(unlabelled), np.nan),
-            "skewlab_strategy": pd.array([result.strategy] * len(unlabelled), dtype="string"),
-            "skewlab_sample_weight": np.full(len(unlabelled), np.nan),
-        },
-        index=pd.Index(unlabelled),
-    )
+    filler = _unlabelled_provenance(unlabelled, result.strategy)
     prov_all = pd.concat([prov_orig, filler]).loc[orig_rows].reset_index(drop=True)
     synth = ~is_orig
-    n_syn = int(synth.sum())
-    syn_part = pd.DataFrame(index=pd.RangeIndex(n_syn))
-    if n_syn:
-        feats = space.to_original(result.X[synth], result.y[synth])
-        for col in frame.columns:
-            src = frame[col]
-            if col == label_col:
-                values = pd.Series(result.y[synth].astype(str))
-            elif col in feats.columns:
-                values = feats[col]
-            else:
-                values = None
-            syn_part[col] = _cells_like(src, values, n_syn)
-    else:
-        for col in frame.columns:
-            syn_part[col] = frame[col].iloc[:0].reset_index(drop=True)
-    syn_prov = prov[synth].reset_index(drop=True)
     out_orig = pd.concat([orig_part, prov_all], axis=1)
-    out_syn = pd.concat([syn_part, syn_prov], axis=1)
-    if n_syn == 0:
+    if not synth.any():
         return out_orig
+    syn_part = _synthetic_cells(frame, label_cols[0], result, space, synth)
+    out_syn = pd.concat([syn_part, prov[synth].reset_index(drop=True)], axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         return pd.concat([out_orig, out_syn], ignore_index=True)
+
+
+def removed_table(table: Any, result: ResampleResult) -> pd.DataFrame:
+    """The removed rows: ``skewlab_row``, ``skewlab_reason``, then each row's original columns as loaded."""
+    frame: pd.DataFrame = getattr(table, "frame", table)
+    return pd.concat([result.removed(), frame.iloc[result.removed_rows].reset_index(drop=True)], axis=1)
+
+
+def _unlabelled_provenance(unlabelled: np.ndarray, strategy: str) -> pd.DataFrame:
+    """Provenance of the rows without a label (carried through untouched), indexed by row id."""
+    n = len(unlabelled)
+    return pd.DataFrame(
+        {
+            "skewlab_origin": pd.array([ORIGINAL] * n, dtype="string"),
+            "skewlab_row": pd.array(unlabelled, dtype="Int64"),
+            "skewlab_seed_row": pd.array([pd.NA] * n, dtype="Int64"),
+            "skewlab_neighbor_row": pd.array([pd.NA] * n, dtype="Int64"),
+            "skewlab_alpha": np.full(n, np.nan),
+            "skewlab_strategy": pd.array([strategy] * n, dtype="string"),
+            "skewlab_sample_weight": np.full(n, np.nan),
+        },
+        index=pd.Index(unlabelled),
+    )
+
+
+def _synthetic_cells(
+    frame: pd.DataFrame, label_col: Any, result: ResampleResult, space: FeatureSpace, synth: np.ndarray
+) -> pd.DataFrame:
+    """The original columns of the synthetic rows: features in original units, the class, the rest empty."""
+    n_syn = int(synth.sum())
+    syn_part = pd.DataFrame(index=pd.RangeIndex(n_syn))
+    feats = space.to_original(result.X[synth], result.y[synth])
+    for col in frame.columns:
+        if col == label_col:
+            values = pd.Series(result.y[synth].astype(str))
+        elif col in feats.columns:
+            values = feats[col]
+        else:
+            values = None
+        syn_part[col] = _cells_like(frame[col], values, n_syn)
+    return syn_part
 
 
 def _cells_like(src: pd.Series, values: pd.Series | None, n: int) -> pd.Series:

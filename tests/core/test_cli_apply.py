@@ -13,11 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.export.bundle import export_bundle, member_names
-from core.data.features import FeatureConfig
-from core.data.io import load_table
-from core.export.recipe import InputSpec, LabelSpec, ScopeSpec, make_recipe, read_recipe
-from core.data.schema import infer_roles
+from core.data import FeatureConfig, infer_roles, load_table
+from core.export import InputSpec, LabelSpec, ScopeSpec, export_bundle, make_recipe, member_names, read_recipe
 from tests.paths import DATASETS
 
 ROOT = Path(__file__).resolve().parents[2]

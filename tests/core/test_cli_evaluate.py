@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.evaluation.cv import METRICS
+from core.evaluation import METRICS
 
 PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
 

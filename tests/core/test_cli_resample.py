@@ -100,3 +100,27 @@ def test_missing_label_column_exit_2_subprocess(tmp_path):
     assert proc.returncode == 2
     assert "'nope'" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_param_items_are_key_value_with_json_objects_lists_and_strings():
+    from core.cli.common import parse_params
+    from core.errors import ParameterError
+
+    got = parse_params(["k_neighbors= 3 ", "smote.kind=borderline-1", 'smote={"k_neighbors": 2}', "x=[1, 2]",
+                        'y="mode"', "z={not json", "w=a=b"])
+    assert got == {"k_neighbors": "3", "smote.kind": "borderline-1", "smote": {"k_neighbors": 2}, "x": [1, 2],
+                   "y": "mode", "z": "{not json", "w": "a=b"}
+    for bad in ("k_neighbors", "=3", " =3"):
+        with pytest.raises(ParameterError, match="is not KEY=VALUE"):
+            parse_params([bad])
+
+
+def test_a_bug_in_a_command_is_not_reported_as_bad_input(monkeypatch):
+    from core.cli import resample
+
+    def broken(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(resample, "run_strategies", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["strategies"])

@@ -6,31 +6,36 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from core.data import FeatureConfig, detect_separator, infer_roles, load_table
 from core.errors import ParameterError, RecipeError
-from core.export.bundle import (
+from core.export import (
     TEST,
     TRAIN,
     UNLABELLED,
     Applied,
+    InputSpec,
+    LabelSpec,
+    Recipe,
+    ScopeSpec,
     apply_recipe,
+    build_report,
     bundle_name,
     export_bundle,
     format_of,
+    make_recipe,
+    map_figure,
     member_names,
     neutralize_formulas,
+    read_recipe,
     stratified_split,
     write_table,
 )
-from core.data.features import FeatureConfig
-from core.data.io import load_table
-from core.export.recipe import InputSpec, LabelSpec, Recipe, ScopeSpec, make_recipe, read_recipe
-from core.data.schema import detect_separator, infer_roles
 from tests.paths import DATASETS
 
 DATA = f"{DATASETS}/"
@@ -54,7 +59,7 @@ def recipe_for(table, label: str, *, level=None, strategy="random_over", params=
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def dataset(name: str) -> tuple:
     table = load_table(DATA + name)
     if name == TOYS:
@@ -284,8 +289,6 @@ def test_bundle_holds_data_removed_recipe_report_and_repeats_byte_for_byte():
 def test_report_escapes_data_and_takes_optional_sections():
     import plotly.graph_objects as go
 
-    from core.export.report import build_report
-
     bad = "<script>alert(1)</script>"
     csv = "x,cat\n" + "".join(f"{(i * 7) % 11 + 0.5},{bad if i % 3 else 'ok'}\n" for i in range(30))
     table = load_table(csv.encode(), name="evil.csv")
@@ -314,8 +317,7 @@ def test_apply_warns_on_another_input_and_refuses_missing_columns():
 
 
 def test_report_map_from_a_projection():
-    from core.mapping.projection import project
-    from core.export.report import build_report, map_figure
+    from core.mapping import project
 
     table = load_table(DATA + "ecoli.csv")
     applied = apply_recipe(table, recipe_for(table, "class", strategy="smote_tomek", params={"k_neighbors": 3},
@@ -329,3 +331,15 @@ def test_report_map_from_a_projection():
     if applied.result.n_removed:
         assert len(next(t for t in fig.data if t.name == "removed rows").x) == applied.result.n_removed
     assert "<h2>Map</h2>" in build_report(applied, map_figure=fig)
+
+
+def test_a_bundle_of_another_recipes_result_is_a_bug_not_bad_input():
+    table, recipe, applied = dataset("ecoli.csv")
+    other = recipe_for(table, "class", strategy="random_over", target="floor:30")
+    with pytest.raises(RuntimeError, match="another recipe"):
+        export_bundle(table, other, applied=applied)
+
+
+def test_an_unknown_format_names_the_formats():
+    with pytest.raises(ParameterError, match="^format=txt is not allowed; it must be one of 'csv', 'parquet', 'xlsx'"):
+        format_of("out.csv", "txt")

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from core.data import FeatureConfig
 from core.errors import RecipeError
-from core.data.features import FeatureConfig
-from core.export.recipe import (
+from core.export import (
     MAX_BYTES,
     InputSpec,
     LabelSpec,
@@ -91,13 +91,13 @@ def _set(path: str, value):
 @pytest.mark.parametrize(
     "data, words",
     [
-        (_set("seed", "7"), "'seed' must be a whole number"),
-        (_set("seed", 10**19), "must lie in 0..4294967295"),
-        (_set("seed", -1), "must lie in 0.."),
-        (_set("seed", True), "'seed' must be a whole number"),
-        (_set("features.text_dim", 100000), "'features.text_dim' is 100000"),
-        (_set("scope.test_share", 1.5), "'scope.test_share' is 1.5"),
-        (_set("scope.kind", "all"), "'scope.kind'"),
+        (_set("seed", "7"), "is not allowed; it must be a whole number in 0..4294967295."),
+        (_set("seed", 10**19), "'seed'=10000000000000000000 is not allowed; it must be a whole number in 0..4294967295"),
+        (_set("seed", -1), "'seed'=-1 is not allowed"),
+        (_set("seed", True), "'seed'=True is not allowed"),
+        (_set("features.text_dim", 100000), "'features.text_dim'=100000 is not allowed; it must be a whole number in 1..512"),
+        (_set("scope.test_share", 1.5), "'scope.test_share'=1.5 is not allowed; it must be a number in 0.05..0.9"),
+        (_set("scope.kind", "all"), "'scope.kind'='all' is not allowed; it must be one of 'whole', 'split'"),
         (_set("strategy", "rm -rf /"), "no strategy named"),
         (_set("strategy", "__import__('os')"), "no strategy named"),
         (_set("params", {"k_neighbors": 10**6}), "k_neighbors=1000000 is not allowed"),
@@ -107,14 +107,14 @@ def _set(path: str, value):
         (_set("params", []), "'params' must be an object"),
         (_set("target", "floor:-3"), "not a valid target"),
         (_set("target", 5), "'target' must be text"),
-        (_set("small_classes", "ignore"), "'small_classes'"),
+        (_set("small_classes", "ignore"), "'small_classes'='ignore' is not allowed"),
         (_set("input.name", "../../etc/passwd"), "plain file name"),
         (_set("input.name", "C:\\Windows\\x.csv"), "plain file name"),
         (_set("input.member", "../escape.csv"), "relative name inside the zip"),
         (_set("input.sha256", "not-a-hash"), "64 lowercase hex"),
         (_set("input.encoding", "no-such-codec"), "unknown encoding"),
-        (_set("input.format", "exe"), "'input.format'"),
-        (_set("roles.price", "weapon"), "'roles.price' is 'weapon'"),
+        (_set("input.format", "exe"), "'input.format'='exe' is not allowed"),
+        (_set("roles.price", "weapon"), "'roles.price'='weapon' is not allowed; it must be one of 'label'"),
         (_set("roles", {}), "non-empty object"),
         (_set("label.column", "price"), "role 'label'"),
         (_set("features.numeric", ["brand"]), "whose role in 'roles' is 'categorical'"),
@@ -169,7 +169,7 @@ def test_hostile_text_gets_a_recipe_error(text, words):
 def test_float_overflow_and_bad_bytes_and_size_are_refused():
     text = as_dict()
     raw = json.dumps(text).replace('"seed": 7', '"seed": 1e999')
-    with pytest.raises(RecipeError, match="'seed' must be a whole number"):
+    with pytest.raises(RecipeError, match="'seed'=inf is not allowed; it must be a whole number"):
         read_recipe(raw)
     with pytest.raises(RecipeError, match="not UTF-8"):
         read_recipe(b'{"a": "\xff\xfe"}')
