@@ -19,8 +19,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.charts.skew import FONT, TEMPLATE, short
-from core.data.features import FeatureSpace
-from core.mapping.projection import Projection
+from core.data import FeatureSpace
+from core.mapping import Projection
 from core.strategies import SYNTHETIC, ResampleResult
 
 #: Colours of the largest classes, in size order; every other class is OTHER_COLOR.
@@ -203,13 +203,44 @@ def map_figure(
         Height of one row of panels, in pixels.
     """
     real_y = np.asarray(real_y).astype(str)
-    n_real = len(real_y)
-    draw = np.ones(n_real, dtype=bool) if draw_real is None else np.asarray(draw_real, dtype=bool)
-    hover = None if real_hover is None else np.asarray(real_hover, dtype=object)
+    draw = np.ones(len(real_y), dtype=bool) if draw_real is None else np.asarray(draw_real, dtype=bool)
     group_of, color_of = class_groups(real_y, top=top, highlight=highlight)
-    groups = list(color_of)
-    group_real = np.array([group_of[c] for c in real_y], dtype=object)
+    real = _RealRows(
+        projection=projection, draw=draw, hover=None if real_hover is None else np.asarray(real_hover, dtype=object),
+        group=np.array([group_of[c] for c in real_y], dtype=object), group_of=group_of, color_of=color_of,
+        highlight=highlight,
+    )
+    fig, cols, nrows = _grid(panels)
+    for k, panel in enumerate(panels):
+        _draw_panel(fig, real, panel, row=k // cols + 1, col=k % cols + 1, first=k == 0, segments=segments)
+    _marker_legend(fig)
+    _style(fig, projection, height=panel_height * nrows + 120)
+    return fig
 
+
+@dataclass(frozen=True, eq=False)
+class _RealRows:
+    """What every panel shares: the real rows, their colour groups and hover text."""
+
+    projection: Projection
+    draw: np.ndarray
+    hover: np.ndarray | None
+    group: np.ndarray
+    group_of: dict[str, str]
+    color_of: dict[str, str]
+    highlight: str | None
+
+    def faded(self, group: str) -> bool:
+        return self.highlight is not None and group != self.highlight
+
+    def ordered_groups(self) -> list[str]:
+        """Colour groups, the highlighted one last so it is drawn on top."""
+        groups = list(self.color_of)
+        return [g for g in groups if g != self.highlight] + ([self.highlight] if self.highlight in groups else [])
+
+
+def _grid(panels: Sequence[Panel]) -> tuple[go.Figure, int, int]:
+    """The empty figure with one titled subplot per panel; ``(figure, columns, rows)``."""
     n = max(len(panels), 1)
     cols = min(n, PANELS_PER_ROW)
     nrows = math.ceil(n / cols)
@@ -217,82 +248,115 @@ def map_figure(
               for p in panels] or ["(no strategy)"]
     fig = make_subplots(rows=nrows, cols=cols, shared_xaxes="all", shared_yaxes="all", subplot_titles=titles,
                         horizontal_spacing=0.02, vertical_spacing=0.08 if nrows > 1 else 0.0)
+    return fig, cols, nrows
 
-    def faded(group: str) -> bool:
-        return highlight is not None and group != highlight
 
-    for k, panel in enumerate(panels):
-        r, c = k // cols + 1, k % cols + 1
-        first = k == 0
-        res = panel.result
-        removed = np.isin(projection.rows, res.removed_rows)
-        syn_xy = np.asarray(panel.synthetic_xy, dtype=np.float64).reshape(-1, 2)
-        syn_y = res.y[res.origin == SYNTHETIC].astype(str)
-        syn_group = np.array([group_of.get(cl, OTHER_NAME) for cl in syn_y], dtype=object)
-        syn_hover = None if panel.synthetic_hover is None else np.asarray(panel.synthetic_hover, dtype=object)
-        # ghosts first, so real and synthetic rows are drawn over them
-        if removed.any():
-            fig.add_trace(go.Scattergl(
-                x=projection.xy[removed, 0], y=projection.xy[removed, 1], mode="markers", name="removed rows",
-                legendgroup="(removed)", showlegend=False,
-                marker=dict(size=5, color=GHOST_COLOR, opacity=0.18, symbol="x"),
-                hovertext=None if hover is None else np.char.add("<b>removed</b><br>", hover[removed].astype(str)),
-                hovertemplate="%{hovertext}<extra></extra>" if hover is not None else "removed<extra></extra>",
-            ), row=r, col=c)
-        # the highlighted group goes last so it is drawn on top
-        ordered = [g for g in groups if g != highlight] + ([highlight] if highlight in groups else [])
-        for g in ordered:
-            m = draw & ~removed & (group_real == g)
-            color = color_of[g]
-            if m.any():
-                fig.add_trace(go.Scattergl(
-                    x=projection.xy[m, 0], y=projection.xy[m, 1], mode="markers", name=short(g, 40),
-                    legendgroup=g, showlegend=first,
-                    marker=dict(size=4, color=color, opacity=0.12 if faded(g) else 0.55, symbol="circle"),
-                    hovertext=None if hover is None else hover[m],
-                    hovertemplate="%{hovertext}<extra></extra>" if hover is not None else f"{_esc(g)}<extra></extra>",
-                ), row=r, col=c)
-            s = syn_group == g
-            if s.any():
-                fig.add_trace(go.Scattergl(
-                    x=syn_xy[s, 0], y=syn_xy[s, 1], mode="markers", name=f"{short(g, 40)} (synthetic)",
-                    legendgroup=g, showlegend=False,
-                    marker=dict(size=6, color=color, opacity=0.15 if faded(g) else 0.9, symbol="diamond",
-                                line=dict(width=0.5, color="white")),
-                    hovertext=None if syn_hover is None else syn_hover[s],
-                    hovertemplate="%{hovertext}<extra></extra>" if syn_hover is not None else "synthetic<extra></extra>",
-                ), row=r, col=c)
-        if segments and highlight is not None and len(syn_xy):
-            sel = np.flatnonzero((syn_y == highlight) & (res.seed_row[res.origin == SYNTHETIC] >= 0))[:MAX_SEGMENTS]
-            if len(sel):
-                seeds = projection.xy_of(res.seed_row[res.origin == SYNTHETIC][sel])
-                xs = np.column_stack([seeds[:, 0], syn_xy[sel, 0], np.full(len(sel), np.nan)]).ravel()
-                ys = np.column_stack([seeds[:, 1], syn_xy[sel, 1], np.full(len(sel), np.nan)]).ravel()
-                fig.add_trace(go.Scattergl(
-                    x=xs, y=ys, mode="lines", name="seed → synthetic", legendgroup="(segments)", showlegend=first,
-                    line=dict(width=1, color=color_of.get(highlight, HIGHLIGHT_COLOR)), opacity=0.5, hoverinfo="skip",
-                ), row=r, col=c)
-        if panel.flagged is not None and np.any(panel.flagged):
-            f = np.asarray(panel.flagged, dtype=bool)
-            fig.add_trace(go.Scattergl(
-                x=syn_xy[f, 0], y=syn_xy[f, 1], mode="markers", name="flagged synthetic (overlap / near copy)",
-                legendgroup="(flagged)", showlegend=first,
-                marker=dict(size=11, color="rgba(0,0,0,0)", symbol="circle-open", line=dict(width=1.5, color="#212529")),
-                hoverinfo="skip",
-            ), row=r, col=c)
-    # legend entries that explain the markers
+def _draw_panel(fig: go.Figure, real: _RealRows, panel: Panel, *, row: int, col: int, first: bool,
+                segments: bool) -> None:
+    """One strategy: ghosts of removed rows, real and synthetic rows per group, segments, flags."""
+    res = panel.result
+    removed = np.isin(real.projection.rows, res.removed_rows)
+    syn_xy = np.asarray(panel.synthetic_xy, dtype=np.float64).reshape(-1, 2)
+    syn_y = res.y[res.origin == SYNTHETIC].astype(str)
+    # ghosts first, so real and synthetic rows are drawn over them
+    if removed.any():
+        fig.add_trace(_ghosts(real, removed), row=row, col=col)
+    syn_group = np.array([real.group_of.get(cl, OTHER_NAME) for cl in syn_y], dtype=object)
+    syn_hover = None if panel.synthetic_hover is None else np.asarray(panel.synthetic_hover, dtype=object)
+    for g in real.ordered_groups():
+        m = real.draw & ~removed & (real.group == g)
+        if m.any():
+            fig.add_trace(_real_trace(real, g, m, first), row=row, col=col)
+        s = syn_group == g
+        if s.any():
+            fig.add_trace(_synthetic_trace(real, g, syn_xy[s], None if syn_hover is None else syn_hover[s]),
+                          row=row, col=col)
+    if segments and real.highlight is not None and len(syn_xy):
+        trace = _segments(real, res, syn_xy, syn_y, first)
+        if trace is not None:
+            fig.add_trace(trace, row=row, col=col)
+    if panel.flagged is not None and np.any(panel.flagged):
+        fig.add_trace(_flagged(syn_xy[np.asarray(panel.flagged, dtype=bool)], first), row=row, col=col)
+
+
+def _ghosts(real: _RealRows, removed: np.ndarray) -> go.Scattergl:
+    """Removed rows as faint ``x`` marks at their real coordinates."""
+    xy, hover = real.projection.xy, real.hover
+    return go.Scattergl(
+        x=xy[removed, 0], y=xy[removed, 1], mode="markers", name="removed rows",
+        legendgroup="(removed)", showlegend=False,
+        marker=dict(size=5, color=GHOST_COLOR, opacity=0.18, symbol="x"),
+        hovertext=None if hover is None else np.char.add("<b>removed</b><br>", hover[removed].astype(str)),
+        hovertemplate="%{hovertext}<extra></extra>" if hover is not None else "removed<extra></extra>",
+    )
+
+
+def _real_trace(real: _RealRows, g: str, m: np.ndarray, first: bool) -> go.Scattergl:
+    """The real rows ``m`` of colour group ``g`` (dots)."""
+    xy, hover = real.projection.xy, real.hover
+    return go.Scattergl(
+        x=xy[m, 0], y=xy[m, 1], mode="markers", name=short(g, 40),
+        legendgroup=g, showlegend=first,
+        marker=dict(size=4, color=real.color_of[g], opacity=0.12 if real.faded(g) else 0.55, symbol="circle"),
+        hovertext=None if hover is None else hover[m],
+        hovertemplate="%{hovertext}<extra></extra>" if hover is not None else f"{_esc(g)}<extra></extra>",
+    )
+
+
+def _synthetic_trace(real: _RealRows, g: str, xy: np.ndarray, hover: np.ndarray | None) -> go.Scattergl:
+    """Synthetic rows of colour group ``g`` (diamonds)."""
+    return go.Scattergl(
+        x=xy[:, 0], y=xy[:, 1], mode="markers", name=f"{short(g, 40)} (synthetic)",
+        legendgroup=g, showlegend=False,
+        marker=dict(size=6, color=real.color_of[g], opacity=0.15 if real.faded(g) else 0.9, symbol="diamond",
+                    line=dict(width=0.5, color="white")),
+        hovertext=hover,
+        hovertemplate="%{hovertext}<extra></extra>" if hover is not None else "synthetic<extra></extra>",
+    )
+
+
+def _segments(real: _RealRows, res: ResampleResult, syn_xy: np.ndarray, syn_y: np.ndarray,
+              first: bool) -> go.Scattergl | None:
+    """Seed -> synthetic segments of the highlighted class (None when it has none)."""
+    seed_row = res.seed_row[res.origin == SYNTHETIC]
+    sel = np.flatnonzero((syn_y == real.highlight) & (seed_row >= 0))[:MAX_SEGMENTS]
+    if not len(sel):
+        return None
+    seeds = real.projection.xy_of(seed_row[sel])
+    xs = np.column_stack([seeds[:, 0], syn_xy[sel, 0], np.full(len(sel), np.nan)]).ravel()
+    ys = np.column_stack([seeds[:, 1], syn_xy[sel, 1], np.full(len(sel), np.nan)]).ravel()
+    return go.Scattergl(
+        x=xs, y=ys, mode="lines", name="seed → synthetic", legendgroup="(segments)", showlegend=first,
+        line=dict(width=1, color=real.color_of.get(real.highlight, HIGHLIGHT_COLOR)), opacity=0.5, hoverinfo="skip",
+    )
+
+
+def _flagged(xy: np.ndarray, first: bool) -> go.Scattergl:
+    """Rings around the flagged synthetic rows."""
+    return go.Scattergl(
+        x=xy[:, 0], y=xy[:, 1], mode="markers", name="flagged synthetic (overlap / near copy)",
+        legendgroup="(flagged)", showlegend=first,
+        marker=dict(size=11, color="rgba(0,0,0,0)", symbol="circle-open", line=dict(width=1.5, color="#212529")),
+        hoverinfo="skip",
+    )
+
+
+def _marker_legend(fig: go.Figure) -> None:
+    """Legend entries that explain the markers."""
     for name, symbol in (("real rows", "circle"), ("synthetic rows", "diamond"), ("removed rows (ghosts)", "x")):
         fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", name=name, legendgroup=f"({name})",
                                    marker=dict(size=8, color=GHOST_COLOR, symbol=symbol), hoverinfo="skip"),
                       row=1, col=1)
+
+
+def _style(fig: go.Figure, projection: Projection, *, height: int) -> None:
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
     fig.update_annotations(font=dict(size=14))
     fig.update_layout(
-        template=TEMPLATE, font=FONT, height=panel_height * nrows + 120,
+        template=TEMPLATE, font=FONT, height=height,
         margin=dict(l=10, r=10, t=70, b=30), hovermode="closest",
         legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, itemsizing="constant",
                     title=dict(text=("UMAP" if projection.method == "umap" else "PCA") + " map: ")),
         uirevision="map",
     )
-    return fig

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.data.skew import SkewProfile
+from core.data import GROUPS, SkewProfile
 
 GROUP_COLORS = {"head": "#3b5bdb", "medium": "#f59f00", "tail": "#e03131"}
 TEMPLATE = "plotly_white"
@@ -46,7 +46,7 @@ def class_bars(profile: SkewProfile, *, top: int | None = 60, log: bool = False)
     names = [c for c, _ in shown]
     labels = _unique_short(names)
     fig = go.Figure()
-    for group in ("head", "medium", "tail"):
+    for group in GROUPS:
         idx = [i for i, c in enumerate(names) if profile.group_of(c) == group]
         if not idx:
             continue
@@ -137,7 +137,7 @@ def hierarchy_sunburst(paths: pd.Series, separator: str, *, depth: int = 2) -> g
 def group_summary(profile: SkewProfile) -> pd.DataFrame:
     """Classes and rows per group."""
     rows = []
-    for group, classes in (("head", profile.head), ("medium", profile.medium), ("tail", profile.tail)):
+    for group, classes in zip(GROUPS, (profile.head, profile.medium, profile.tail)):
         n = sum(profile.counts[c] for c in classes)
         rows.append({"group": group, "classes": len(classes), "rows": n,
                      "share of rows": n / profile.n_labelled if profile.n_labelled else 0.0})

@@ -16,14 +16,18 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from core.errors import ParameterError, SchemaError
 from core.data.schema import feature_columns, is_missing_label, parse_numeric
+from core.errors import ParameterError, SchemaError
+from core.params import SEED, Interval, check
 
 #: Name of the one-hot column of rare values, and of the category of missing cells.
 OTHER = "(other)"
 MISSING = "(missing)"
 #: Total variance of the text block per text column (numeric columns have variance 1 each).
 TEXT_BLOCK_VARIANCE = 4.0
+#: SVD components of the text block, and one-hot columns per categorical column.
+TEXT_DIM = Interval("int", 1, 512)
+MAX_CATEGORIES = Interval("int", 1, 1000)
 
 
 @runtime_checkable
@@ -247,10 +251,9 @@ def _check_config(frame: pd.DataFrame, config: FeatureConfig) -> None:
     dup = {c for c in config.columns if config.columns.count(c) > 1}
     if dup:
         raise SchemaError(f"Columns {sorted(dup)} have more than one feature role.")
-    if not 1 <= int(config.text_dim) <= 512:
-        raise ParameterError(f"text_dim is {config.text_dim}; it must lie in 1..512.")
-    if not 1 <= int(config.max_categories) <= 1000:
-        raise ParameterError(f"max_categories is {config.max_categories}; it must lie in 1..1000.")
+    check(config.text_dim, TEXT_DIM, name="text_dim", where="features: ")
+    check(config.max_categories, MAX_CATEGORIES, name="max_categories", where="features: ")
+    check(config.seed, SEED, name="seed", where="features: ")
 
 
 def build_features(
@@ -281,8 +284,61 @@ def build_features(
     ------
     SchemaError
         No feature columns, a missing column, labels of another length, or fewer than 2 classes.
+    ParameterError
+        ``text_dim``, ``max_categories`` or ``seed`` out of range.
     """
     _check_config(frame, config)
+    rows, y = _labelled(frame, labels)
+    sub = frame.iloc[rows].reset_index(drop=True)
+    out = _Blocks()
+    numeric: dict[str, _NumericStats] = {}
+    categorical: dict[str, _CategoryStats] = {}
+    for col in config.numeric:
+        block, numeric[col] = _numeric_block(sub[col], col, y, out.notes)
+        out.add(col, block, [col])
+    for col in config.categorical:
+        block, categorical[col] = _categorical_block(sub[col], col, y, int(config.max_categories), out.notes)
+        out.add(col, block, [f"{col}={v}" for v in categorical[col].values])
+    if config.text:
+        emb = _text_block(sub, config, text_encoder, out.notes)
+        if emb is not None:
+            out.add("(text)", emb, [f"text:{i}" for i in range(emb.shape[1])])
+    if out.width == 0:
+        raise SchemaError("The feature columns give no usable features.", hint="Add a numeric or categorical column.")
+    X = np.ascontiguousarray(np.hstack(out.matrices), dtype=np.float64)
+    return FeatureSpace(
+        X=X,
+        y=y,
+        rows=rows,
+        feature_names=tuple(out.names),
+        config=config,
+        blocks=out.blocks,
+        n_frame_rows=len(frame),
+        notes=tuple(out.notes),
+        _numeric=numeric,
+        _categorical=categorical,
+    )
+
+
+@dataclass
+class _Blocks:
+    """The feature matrix being built, block by block."""
+
+    matrices: list[np.ndarray] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    blocks: dict[str, slice] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    width: int = 0
+
+    def add(self, key: str, matrix: np.ndarray, names: list[str]) -> None:
+        self.matrices.append(matrix)
+        self.names.extend(names)
+        self.blocks[key] = slice(self.width, self.width + matrix.shape[1])
+        self.width += matrix.shape[1]
+
+
+def _labelled(frame: pd.DataFrame, labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Row ids of the labelled rows and their classes (as str); at least 2 classes."""
     if len(labels) != len(frame):
         raise SchemaError(f"There are {len(labels)} labels for {len(frame)} rows; they must match.")
     lab = pd.Series(labels).reset_index(drop=True)
@@ -295,106 +351,82 @@ def build_features(
             f"The label has {len(classes)} class(es) among {len(rows)} labelled rows; resampling needs at least 2.",
             hint="Pick another label column or a deeper level of a path label.",
         )
-    sub = frame.iloc[rows].reset_index(drop=True)
-    blocks_x: list[np.ndarray] = []
-    names: list[str] = []
-    blocks: dict[str, slice] = {}
-    notes: list[str] = []
-    numeric: dict[str, _NumericStats] = {}
-    categorical: dict[str, _CategoryStats] = {}
-    width = 0
+    return rows, y
 
-    for col in config.numeric:
-        raw = parse_numeric(sub[col]).to_numpy(dtype=np.float64, na_value=np.nan)
-        ok = ~np.isnan(raw)
-        if not ok.any():
-            notes.append(f"Numeric column {col!r} holds no numbers among labelled rows; it is all 0 here.")
-            med, lo, hi, integral = 0.0, 0.0, 0.0, True
-        else:
-            med = float(np.median(raw[ok]))
-            lo, hi = float(raw[ok].min()), float(raw[ok].max())
-            integral = bool(np.all(np.mod(raw[ok], 1) == 0))
-        n_missing = int((~ok).sum())
-        if n_missing and ok.any():
-            notes.append(f"Numeric column {col!r}: {n_missing:,} empty or non-numeric cells set to the median {med:g}.")
-        filled = np.where(ok, raw, med)
-        mean, std = float(filled.mean()), float(filled.std())
-        std = std if std > 0 else 1.0
-        frame_ok = pd.DataFrame({"v": raw, "c": y})[ok]
-        grp = frame_ok.groupby("c")["v"]
-        class_lo = {str(k): float(v) for k, v in grp.min().items()}
-        class_hi = {str(k): float(v) for k, v in grp.max().items()}
-        numeric[col] = _NumericStats(med, mean, std, integral, lo, hi, class_lo, class_hi)
-        blocks_x.append(((filled - mean) / std)[:, None])
-        names.append(col)
-        blocks[col] = slice(width, width + 1)
-        width += 1
 
-    for col in config.categorical:
-        cells = sub[col]
-        miss = is_missing_label(cells).to_numpy()
-        text = cells.astype("string").str.strip().fillna("").to_numpy(dtype=object)
-        values = np.where(miss, MISSING, text).astype(object)
-        counts = pd.Series(values).value_counts()
-        order = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-        top = [str(v) for v, _ in order[: int(config.max_categories)]]
-        has_other = len(order) > len(top)
-        cats = tuple(top + ([OTHER] if has_other else []))
-        index = {v: i for i, v in enumerate(top)}
-        codes = np.array([index.get(v, len(top)) for v in values], dtype=np.int64)
-        onehot = np.zeros((len(values), len(cats)), dtype=np.float64)
-        onehot[np.arange(len(values)), codes] = 1.0
-        real = pd.DataFrame({"v": values, "c": y})
-        real = real[real["v"].isin(index)]
-        class_mode = {}
-        for c, g in real.groupby("c")["v"]:
-            vc = g.value_counts()
-            class_mode[str(c)] = sorted(vc.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0]
-        categorical[col] = _CategoryStats(cats, has_other, class_mode, top[0])
-        if has_other:
-            notes.append(
-                f"Categorical column {col!r}: {len(order):,} values; the {len(top)} most frequent are kept, "
-                f"the rest share the {OTHER} bucket."
-            )
-        blocks_x.append(onehot)
-        names.extend(f"{col}={v}" for v in cats)
-        blocks[col] = slice(width, width + len(cats))
-        width += len(cats)
+def _numeric_block(cells: pd.Series, col: str, y: np.ndarray, notes: list[str]) -> tuple[np.ndarray, _NumericStats]:
+    """One standardized column (empty and non-numeric cells set to the median) and its statistics."""
+    raw = parse_numeric(cells).to_numpy(dtype=np.float64, na_value=np.nan)
+    ok = ~np.isnan(raw)
+    if not ok.any():
+        notes.append(f"Numeric column {col!r} holds no numbers among labelled rows; it is all 0 here.")
+        med, lo, hi, integral = 0.0, 0.0, 0.0, True
+    else:
+        med = float(np.median(raw[ok]))
+        lo, hi = float(raw[ok].min()), float(raw[ok].max())
+        integral = bool(np.all(np.mod(raw[ok], 1) == 0))
+    n_missing = int((~ok).sum())
+    if n_missing and ok.any():
+        notes.append(f"Numeric column {col!r}: {n_missing:,} empty or non-numeric cells set to the median {med:g}.")
+    filled = np.where(ok, raw, med)
+    mean, std = float(filled.mean()), float(filled.std())
+    std = std if std > 0 else 1.0
+    frame_ok = pd.DataFrame({"v": raw, "c": y})[ok]
+    grp = frame_ok.groupby("c")["v"]
+    class_lo = {str(k): float(v) for k, v in grp.min().items()}
+    class_hi = {str(k): float(v) for k, v in grp.max().items()}
+    stats = _NumericStats(med, mean, std, integral, lo, hi, class_lo, class_hi)
+    return ((filled - mean) / std)[:, None], stats
 
-    if config.text:
-        # the text cells of a row joined by spaces (column by column, not row-wise pandas
-        # apply: that took ~25 s at 1M rows)
-        text_cols = [sub[c].astype("string").fillna("").tolist() for c in config.text]
-        docs = text_cols[0] if len(text_cols) == 1 else [" ".join(cells) for cells in zip(*text_cols)]
-        encoder = text_encoder if text_encoder is not None else TfidfSvdEncoder(dim=int(config.text_dim), seed=int(config.seed))
-        emb = np.asarray(encoder.fit_transform([str(d) for d in docs]), dtype=np.float64)
-        if emb.ndim != 2 or emb.shape[0] != len(docs):
-            raise SchemaError(f"The text encoder returned shape {emb.shape}; it must be ({len(docs)}, dim).")
-        if emb.shape[1] == 0:
-            notes.append("The text columns hold too few words for a text block; text is left out of the features.")
-        else:
-            emb = emb - emb.mean(axis=0)
-            total = float(emb.var(axis=0).sum())
-            target = TEXT_BLOCK_VARIANCE * len(config.text)
-            if total > 0:
-                emb = emb * np.sqrt(target / total)
-            blocks_x.append(emb)
-            names.extend(f"text:{i}" for i in range(emb.shape[1]))
-            blocks["(text)"] = slice(width, width + emb.shape[1])
-            width += emb.shape[1]
 
-    if width == 0:
-        raise SchemaError("The feature columns give no usable features.", hint="Add a numeric or categorical column.")
-    X = np.ascontiguousarray(np.hstack(blocks_x), dtype=np.float64)
-    return FeatureSpace(
-        X=X,
-        y=y,
-        rows=rows,
-        feature_names=tuple(names),
-        config=config,
-        blocks=blocks,
-        n_frame_rows=len(frame),
-        notes=tuple(notes),
-        _numeric=numeric,
-        _categorical=categorical,
-    )
+def _categorical_block(
+    cells: pd.Series, col: str, y: np.ndarray, max_categories: int, notes: list[str]
+) -> tuple[np.ndarray, _CategoryStats]:
+    """One-hot of the ``max_categories`` most frequent values (the rest in :data:`OTHER`) and its statistics."""
+    miss = is_missing_label(cells).to_numpy()
+    text = cells.astype("string").str.strip().fillna("").to_numpy(dtype=object)
+    values = np.where(miss, MISSING, text).astype(object)
+    counts = pd.Series(values).value_counts()
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    top = [str(v) for v, _ in order[:max_categories]]
+    has_other = len(order) > len(top)
+    cats = tuple(top + ([OTHER] if has_other else []))
+    index = {v: i for i, v in enumerate(top)}
+    codes = np.array([index.get(v, len(top)) for v in values], dtype=np.int64)
+    onehot = np.zeros((len(values), len(cats)), dtype=np.float64)
+    onehot[np.arange(len(values)), codes] = 1.0
+    real = pd.DataFrame({"v": values, "c": y})
+    real = real[real["v"].isin(index)]
+    class_mode = {}
+    for c, g in real.groupby("c")["v"]:
+        vc = g.value_counts()
+        class_mode[str(c)] = sorted(vc.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0]
+    if has_other:
+        notes.append(
+            f"Categorical column {col!r}: {len(order):,} values; the {len(top)} most frequent are kept, "
+            f"the rest share the {OTHER} bucket."
+        )
+    return onehot, _CategoryStats(cats, has_other, class_mode, top[0])
+
+
+def _text_block(
+    sub: pd.DataFrame, config: FeatureConfig, text_encoder: TextEncoder | None, notes: list[str]
+) -> np.ndarray | None:
+    """The text columns encoded and scaled to :data:`TEXT_BLOCK_VARIANCE` per column (None: too few words)."""
+    # the text cells of a row joined by spaces (column by column, not row-wise pandas
+    # apply: that took ~25 s at 1M rows)
+    text_cols = [sub[c].astype("string").fillna("").tolist() for c in config.text]
+    docs = text_cols[0] if len(text_cols) == 1 else [" ".join(cells) for cells in zip(*text_cols)]
+    encoder = text_encoder if text_encoder is not None else TfidfSvdEncoder(dim=int(config.text_dim), seed=int(config.seed))
+    emb = np.asarray(encoder.fit_transform([str(d) for d in docs]), dtype=np.float64)
+    if emb.ndim != 2 or emb.shape[0] != len(docs):
+        raise SchemaError(f"The text encoder returned shape {emb.shape}; it must be ({len(docs)}, dim).")
+    if emb.shape[1] == 0:
+        notes.append("The text columns hold too few words for a text block; text is left out of the features.")
+        return None
+    emb = emb - emb.mean(axis=0)
+    total = float(emb.var(axis=0).sum())
+    target = TEXT_BLOCK_VARIANCE * len(config.text)
+    if total > 0:
+        emb = emb * np.sqrt(target / total)
+    return emb

@@ -31,7 +31,6 @@ SAMPLE_ATTRIBUTION = (
 
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-ENCODINGS: tuple[str, ...] = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
 _SNIFF_BYTES = 256 * 1024
 #: Encodings whose bytes go to the CSV parser as they are (no decode / re-encode round trip).
 _UTF8_NAMES = frozenset({"utf-8", "utf-8-sig"})
@@ -331,14 +330,37 @@ def load_table(
     LoadError
         With a message that says what is wrong and what to do.
     """
+    data, name = _read_input(data, name)
+    n_bytes = len(data)
+    _check_size(name, n_bytes, max_bytes)
+    digest = fingerprint(data)
+    raw, compression, inner_name = _unpack(data, name, member)
+    kind, frame, how = _read_frame(raw, inner_name, encoding=encoding, delimiter=delimiter, sheet=sheet)
+    _check_shape(frame, inner_name)
+    return LoadedTable(
+        frame=frame.reset_index(drop=True),
+        name=inner_name,
+        format=kind,
+        sha256=digest,
+        n_bytes=n_bytes,
+        compression=compression,
+        **how,
+    )
+
+
+def _read_input(data: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
+    """The bytes of an upload or of a file at a path, and the name to show for it."""
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path.is_file():
             raise LoadError(f"There is no file at {str(path)!r}.")
         name = name or path.name
         data = path.read_bytes()
-    name = name or "upload"
-    n_bytes = len(data)
+    return data, name or "upload"
+
+
+def _check_size(name: str, n_bytes: int, max_bytes: int | None) -> None:
+    """Refuse an upload over ``max_bytes`` or an empty one."""
     if max_bytes is not None and n_bytes > max_bytes:
         raise LoadError(
             f"{name} is {human_bytes(n_bytes)}; the upload limit is {human_bytes(max_bytes)}.",
@@ -346,7 +368,10 @@ def load_table(
         )
     if n_bytes == 0:
         raise LoadError(f"{name} is empty (0 bytes).", hint="Export the table again with its header and rows.")
-    digest = fingerprint(data)
+
+
+def _unpack(data: bytes, name: str, member: str | None) -> tuple[bytes, str | None, str]:
+    """``(bytes of the table, compression or None, name of the table)``: gzip and plain zip are opened."""
     raw, compression, inner_name = data, None, name
     lower = name.lower()
     if raw[:2] == b"\x1f\x8b":
@@ -360,26 +385,37 @@ def load_table(
         compression = "zip"
     if not raw:
         raise LoadError(f"{inner_name} is empty (0 bytes).", hint="Export the table again with its header and rows.")
+    return raw, compression, inner_name
 
+
+def _read_frame(
+    raw: bytes, inner_name: str, *, encoding: str | None, delimiter: str | None, sheet: str | None
+) -> tuple[str, pd.DataFrame, dict]:
+    """``(format, frame, how it was read)``; ``how`` holds the reading fields of :class:`LoadedTable`."""
     kind = _detect_kind(raw, inner_name)
-    enc = delim = chosen_sheet = None
-    sheets: tuple[str, ...] = ()
     if kind == "parquet":
-        try:
-            frame = pd.read_parquet(io.BytesIO(raw))
-        except Exception as exc:  # pyarrow raises several types for damaged files
-            raise LoadError(
-                f"{inner_name} is not a readable Parquet file ({type(exc).__name__}: {str(exc)[:120]}).",
-                hint="The file may be truncated: write it again, or upload a CSV.",
-            ) from None
-        notes: tuple[str, ...] = ()
-    elif kind == "excel":
+        return kind, _read_parquet(raw, inner_name), {}
+    if kind == "excel":
         frame, chosen_sheet, sheets, notes = _read_excel(raw, sheet)
-    elif kind == "xls":
+        return kind, frame, {"sheet": chosen_sheet, "sheets": sheets, "notes": notes}
+    if kind == "xls":
         raise LoadError(f"{inner_name} is an old binary Excel file (.xls).", hint="Save it as .xlsx or CSV and upload that.")
-    else:
-        frame, enc, delim, notes = _read_csv(raw, encoding=encoding, delimiter=delimiter)
-        kind = "csv"
+    frame, enc, delim, notes = _read_csv(raw, encoding=encoding, delimiter=delimiter)
+    return "csv", frame, {"encoding": enc, "delimiter": delim, "notes": notes}
+
+
+def _read_parquet(raw: bytes, inner_name: str) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(io.BytesIO(raw))
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise LoadError(
+            f"{inner_name} is not a readable Parquet file ({type(exc).__name__}: {str(exc)[:120]}).",
+            hint="The file may be truncated: write it again, or upload a CSV.",
+        ) from None
+
+
+def _check_shape(frame: pd.DataFrame, inner_name: str) -> None:
+    """Refuse a table without columns or without rows."""
     if frame.shape[1] == 0:
         raise LoadError(f"{inner_name} has no columns.", hint="Export the table again with its header and rows.")
     if len(frame) == 0:
@@ -387,20 +423,6 @@ def load_table(
             f"{inner_name} has a header ({frame.shape[1]} columns) but no rows.",
             hint="Export the table again with its rows.",
         )
-    frame = frame.reset_index(drop=True)
-    return LoadedTable(
-        frame=frame,
-        name=inner_name,
-        format=kind,
-        sha256=digest,
-        n_bytes=n_bytes,
-        encoding=enc,
-        delimiter=delim,
-        compression=compression,
-        sheet=chosen_sheet,
-        sheets=sheets,
-        notes=notes,
-    )
 
 
 def _is_xlsx(raw: bytes) -> bool:
@@ -418,11 +440,7 @@ def _unzip(raw: bytes, name: str, member: str | None) -> tuple[bytes, str]:
     except zipfile.BadZipFile:
         raise LoadError(f"{name} is a damaged zip file.", hint="Zip it again or upload the table itself.") from None
     with zf:
-        files = [
-            i.filename
-            for i in zf.infolist()
-            if not i.is_dir() and not i.filename.startswith("__MACOSX/") and not Path(i.filename).name.startswith(".")
-        ]
+        files = _table_members(zf)
         if not files:
             raise LoadError(f"{name} holds no files.", hint="Zip the table file itself.")
         if member is None:
@@ -443,13 +461,18 @@ def zip_members(data: bytes) -> list[str]:
         return []
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return [
-                i.filename
-                for i in zf.infolist()
-                if not i.is_dir() and not i.filename.startswith("__MACOSX/") and not Path(i.filename).name.startswith(".")
-            ]
+            return _table_members(zf)
     except zipfile.BadZipFile:
         return []
+
+
+def _table_members(zf: zipfile.ZipFile) -> list[str]:
+    """Files of a zip, without folders, macOS resource forks and hidden files."""
+    return [
+        i.filename
+        for i in zf.infolist()
+        if not i.is_dir() and not i.filename.startswith("__MACOSX/") and not Path(i.filename).name.startswith(".")
+    ]
 
 
 def _detect_kind(raw: bytes, name: str) -> str:
@@ -465,8 +488,3 @@ def _detect_kind(raw: bytes, name: str) -> str:
     if lower.endswith((".xlsx", ".xlsm")):
         return "excel"
     return "csv"
-
-
-def load_sample() -> LoadedTable:
-    """The built-in sample catalog (see :data:`SAMPLE_ATTRIBUTION`)."""
-    return load_table(SAMPLE_PATH)

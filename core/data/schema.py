@@ -11,15 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 
 from core.errors import SchemaError
+from core.params import Interval, check
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What a column is used for."""
 
     LABEL = "label"
@@ -32,6 +33,9 @@ class Role(str, Enum):
 
 ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 FEATURE_ROLES: tuple[str, ...] = (Role.NUMERIC.value, Role.CATEGORICAL.value, Role.TEXT.value)
+
+#: Levels of a path label: how many leading segments make the class.
+LEVEL = Interval("int", 1, None)
 
 #: Path separators tried, most specific first.
 PATH_SEPARATORS: tuple[str, ...] = (" > ", " / ", " | ", " >> ", ">", "/", "|")
@@ -153,8 +157,7 @@ def label_values(
     missing = is_missing_label(raw)
     labels = _label_text(raw)
     if level is not None:
-        if level < 1:
-            raise SchemaError(f"Level must be 1 or more, got {level}.")
+        level = check(level, LEVEL, name="level", error=SchemaError)
         if not separator:
             raise SchemaError("A level needs a path separator.", hint="Pick the separator or use the whole label.")
         parts = labels.str.split(separator, regex=False)
@@ -316,15 +319,6 @@ def infer_roles(frame: pd.DataFrame, *, label: str | None = None) -> dict[str, s
     if label is not None and label in roles:
         roles[label] = Role.LABEL.value
     return roles
-
-
-def validate_roles(frame: pd.DataFrame, roles: Mapping[str, str]) -> None:
-    """Raise :class:`SchemaError` when roles name unknown columns or roles."""
-    for name, role in roles.items():
-        if name not in frame.columns:
-            raise SchemaError(f"Column {name!r} is not in the table.")
-        if role not in ROLES:
-            raise SchemaError(f"Role {role!r} of column {name!r} is not one of {', '.join(ROLES)}.")
 
 
 def feature_columns(roles: Mapping[str, str]) -> dict[str, tuple[str, ...]]:

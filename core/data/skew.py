@@ -8,12 +8,19 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.errors import ParameterError
+from core.params import Interval, check
 
 #: Defaults: head = more than 100 rows, tail = fewer than 20, k-NN methods need k + 1 rows.
+#: The one definition of the group bounds and of k: every other module imports these.
 HEAD_MIN = 100
 TAIL_MAX = 20
 K_NEIGHBORS = 5
+#: The groups, largest classes first.
+GROUPS: tuple[str, ...] = ("head", "medium", "tail")
+#: A group bound (head or tail): a whole number of rows.
+GROUP_BOUND = Interval("int", 0, None)
+#: k of k-NN methods.
+K_RANGE = Interval("int", 1, None)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,21 @@ class SkewProfile:
         frame[f"< {self.k_neighbors + 1} rows (k-NN)"] = frame["rows"] < self.k_neighbors + 1
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="rank")
         return frame
+
+
+def check_bounds(head_min: int, tail_max: int, *, where: str = "") -> tuple[int, int]:
+    """``(head_min, tail_max)`` checked: whole numbers of rows, the tail bound at most the head bound + 1.
+
+    Raises
+    ------
+    ParameterError
+    """
+    head_min = check(head_min, GROUP_BOUND, name="head_min", where=where)
+    tail_max = check(
+        tail_max, Interval("int", 0, head_min + 1), name="tail_max", where=where,
+        hint="The tail bound must not exceed the head bound + 1.",
+    )
+    return head_min, tail_max
 
 
 def group_for_count(n: int, *, head_min: int = HEAD_MIN, tail_max: int = TAIL_MAX) -> str:
@@ -136,10 +158,8 @@ def profile_counts(
     Sizes may be fractional (sums of sample weights); ``n_rows`` defaults to their total, so no
     label counts as missing.
     """
-    if tail_max > head_min + 1:
-        raise ParameterError(f"The tail bound ({tail_max}) must not exceed the head bound + 1 ({head_min + 1}).")
-    if k_neighbors < 1:
-        raise ParameterError(f"k must be at least 1, got {k_neighbors}.")
+    head_min, tail_max = check_bounds(head_min, tail_max)
+    k_neighbors = check(k_neighbors, K_RANGE, name="k_neighbors")
     # order: largest first, ties by name, so the output is deterministic
     order = sorted(((str(k), v) for k, v in counts.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
     counts = {k: (int(v) if float(v).is_integer() else float(v)) for k, v in order}

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.data import HEAD_MIN, K_NEIGHBORS, MISSING, TAIL_MAX, FeatureSpace, check_bounds, group_for_count
 from core.errors import ParameterError
-from core.data.features import MISSING, FeatureSpace
-from core.neighbors.knn import kneighbors
+from core.mapping.projection import _check_width
+from core.neighbors import kneighbors
+from core.params import SEED, Interval, check
 from core.strategies import SYNTHETIC, ResampleResult
-from core.data.skew import HEAD_MIN, TAIL_MAX, group_for_count
 
 #: Share of the median nearest-neighbour distance under which a synthetic row is a near copy.
 NEAR_COPY_FRACTION = 0.01
@@ -39,6 +40,11 @@ NEAR_COPY_FRACTION = 0.01
 NN_SAMPLE = 5000
 #: Tolerance of the integer check (values within this of a whole number are whole).
 INT_TOL = 1e-6
+#: Neighbours of the overlap check, and the near-copy distance.
+OVERLAP_K = Interval("int", 1, 50)
+NEAR_COPY = Interval("float", 0, None)
+#: How the audit's parameters are named in messages.
+WHERE = "audit: "
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,6 +140,7 @@ def near_copy_threshold(X: np.ndarray, *, fraction: float = NEAR_COPY_FRACTION, 
     ``NN_SAMPLE`` query rows (a fixed random sample) against all rows. Returns 0 when every row
     is a duplicate.
     """
+    seed = check(seed, SEED, name="seed", where=WHERE)
     X = np.asarray(X, dtype=np.float64)
     n = len(X)
     if n < 2:
@@ -176,7 +183,7 @@ def audit(
     space: FeatureSpace,
     result: ResampleResult,
     *,
-    k: int = 5,
+    k: int = K_NEIGHBORS,
     near_copy: float | None = None,
     head_min: int = HEAD_MIN,
     tail_max: int = TAIL_MAX,
@@ -206,95 +213,170 @@ def audit(
     Raises
     ------
     ParameterError
-        ``k`` out of range, a negative ``near_copy``, or a result of another feature space.
+        ``k`` out of range, a negative ``near_copy``, group bounds out of range, or a result of
+        another feature space.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= int(k) <= 50:
-        raise ParameterError(f"k={k!r} is not allowed; the overlap check takes k in 1..50.")
+    k = check(k, OVERLAP_K, name="k", where=WHERE)
     k = int(min(k, space.n_rows))
-    if result.X.ndim != 2 or result.X.shape[1] != space.X.shape[1]:
-        raise ParameterError(
-            f"Strategy {result.strategy!r} has {result.X.shape[1]} features, the space {space.X.shape[1]}: "
-            "it was run on another feature space. Run the strategies again."
+    if near_copy is not None:
+        near_copy = check(near_copy, NEAR_COPY, name="near_copy", where=WHERE)
+    head_min, tail_max = check_bounds(head_min, tail_max, where=WHERE)
+    _check_width(result, space.X.shape[1])
+    thr = near_copy_threshold(space.X) if near_copy is None else near_copy
+    syn = _Synthetic.of(space, result)
+    overlap, near = _neighbour_checks(space, syn, k, thr)
+    impossible, imp_rows = _impossible_values(space, syn)
+    drift = _drift(space, syn)
+    lost = _lost_by_class(space, result)
+    removed_by_class = _removed_table(result, lost, head_min, tail_max)
+    per_class = _per_class(result, syn, drift, lost, overlap, near, imp_rows, head_min, tail_max)
+    m = syn.m
+
+    def rate(mask: np.ndarray) -> float:
+        return float(mask.mean()) if m else float("nan")
+
+    return Audit(
+        strategy=result.strategy,
+        n_synthetic=int(m),
+        n_removed=int(result.n_removed),
+        k=k,
+        near_copy_distance=thr,
+        synthetic_index=syn.index,
+        overlap=overlap,
+        near_copy=near,
+        impossible=imp_rows,
+        overlap_rate=rate(overlap),
+        near_copy_rate=rate(near),
+        impossible_rate=rate(imp_rows),
+        drift=drift,
+        impossible_values=impossible,
+        removed_by_class=removed_by_class,
+        per_class=per_class,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Synthetic:
+    """A result's synthetic rows, and the real and synthetic rows of each class that has synthetic rows."""
+
+    index: np.ndarray  # positions in result.X
+    X: np.ndarray
+    y: np.ndarray  # classes as str
+    real_y: np.ndarray  # classes of the real rows of the space, as str
+    classes: list[str]
+    real_by_class: dict[str, np.ndarray]
+    by_class: dict[str, np.ndarray]
+
+    @property
+    def m(self) -> int:
+        return len(self.index)
+
+    @classmethod
+    def of(cls, space: FeatureSpace, result: ResampleResult) -> _Synthetic:
+        index = np.flatnonzero(result.origin == SYNTHETIC).astype(np.int64)
+        ys = result.y[index].astype(str)
+        real_y = space.y.astype(str)
+        classes = sorted(set(ys.tolist()))
+        return cls(
+            index=index, X=result.X[index], y=ys, real_y=real_y, classes=classes,
+            real_by_class={c: np.flatnonzero(real_y == c) for c in classes},
+            by_class={c: np.flatnonzero(ys == c) for c in classes},
         )
-    if near_copy is not None and not near_copy >= 0:
-        raise ParameterError(f"near_copy={near_copy!r} must be a distance of 0 or more.")
-    thr = near_copy_threshold(space.X) if near_copy is None else float(near_copy)
 
-    syn_idx = np.flatnonzero(result.origin == SYNTHETIC).astype(np.int64)
-    Xs = result.X[syn_idx]
-    ys = result.y[syn_idx].astype(str)
-    m = len(syn_idx)
-    real_y = space.y.astype(str)
 
-    # overlap and near copies: k nearest real rows of each synthetic row
-    if m:
-        dist, nbr = kneighbors(space.X, k, query=Xs)
-        other = (real_y[nbr] != ys[:, None]).sum(axis=1)
-        overlap = other > k / 2
-        near = dist[:, 0] <= thr
-    else:
-        overlap = near = np.zeros(0, dtype=bool)
+def _neighbour_checks(space: FeatureSpace, syn: _Synthetic, k: int, thr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Overlap and near copies: the ``k`` nearest real rows of each synthetic row."""
+    if not syn.m:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    dist, nbr = kneighbors(space.X, k, query=syn.X)
+    other = (syn.real_y[nbr] != syn.y[:, None]).sum(axis=1)
+    return other > k / 2, dist[:, 0] <= thr
 
-    # impossible values (raw, before repair) and drift
+
+def _impossible_values(space: FeatureSpace, syn: _Synthetic) -> tuple[pd.DataFrame, np.ndarray]:
+    """Impossible values (raw, before repair) per class and numeric column, and the rows with any."""
+    m = syn.m
     imp_rows = np.zeros(m, dtype=bool)
-    imp_records: list[dict] = []
-    drift_records: list[dict] = []
-    classes_syn = sorted(set(ys.tolist()))
-    real_by_class = {c: np.flatnonzero(real_y == c) for c in classes_syn}
-    syn_by_class = {c: np.flatnonzero(ys == c) for c in classes_syn}
+    records: list[dict] = []
     for col in space.config.numeric:
         stt = space._numeric[col]
-        raw = _raw_numeric(space, Xs, col)
-        real = _raw_numeric(space, space.X, col)
+        raw = _raw_numeric(space, syn.X, col)
         neg = (raw < 0) if stt.lo >= 0 else np.zeros(m, dtype=bool)
         frac = (np.abs(raw - np.round(raw)) > INT_TOL) if stt.integral else np.zeros(m, dtype=bool)
-        lo = np.array([stt.class_lo.get(c, stt.lo) for c in ys], dtype=np.float64)
-        hi = np.array([stt.class_hi.get(c, stt.hi) for c in ys], dtype=np.float64)
+        lo = np.array([stt.class_lo.get(c, stt.lo) for c in syn.y], dtype=np.float64)
+        hi = np.array([stt.class_hi.get(c, stt.hi) for c in syn.y], dtype=np.float64)
         tol = INT_TOL * max(1.0, stt.hi - stt.lo)
         out = (raw < lo - tol) | (raw > hi + tol)
         imp_rows |= neg | frac | out
-        for c in classes_syn:
-            s = syn_by_class[c]
+        for c in syn.classes:
+            s = syn.by_class[c]
             n_neg, n_frac, n_out = int(neg[s].sum()), int(frac[s].sum()), int(out[s].sum())
             if n_neg or n_frac or n_out:
-                imp_records.append({"class": c, "column": col, "negative": n_neg, "fractional": n_frac,
-                                    "outside_class_range": n_out})
-            r = real_by_class[c]
-            if len(r) and len(s):
-                drift_records.append({"class": c, "column": col, "statistic": "ks", "value": _ks(real[r], raw[s]),
-                                      "real_rows": int(len(r)), "synthetic_rows": int(len(s))})
-    for col in space.config.categorical:
-        syn_cat = _decode_category(space, Xs, col)
-        real_cat = _decode_category(space, space.X, col)
-        for c in classes_syn:
-            r, s = real_by_class[c], syn_by_class[c]
-            if len(r) and len(s):
-                drift_records.append({"class": c, "column": col, "statistic": "tv", "value": _tv(real_cat[r], syn_cat[s]),
-                                      "real_rows": int(len(r)), "synthetic_rows": int(len(s))})
-    drift = pd.DataFrame(drift_records, columns=["class", "column", "statistic", "value", "real_rows", "synthetic_rows"])
-    drift = drift.sort_values(["value", "class", "column"], ascending=[False, True, True], kind="stable").reset_index(drop=True)
-    impossible = pd.DataFrame(imp_records, columns=["class", "column", "negative", "fractional", "outside_class_range"])
+                records.append({"class": c, "column": col, "negative": n_neg, "fractional": n_frac,
+                                "outside_class_range": n_out})
+    table = pd.DataFrame(records, columns=["class", "column", "negative", "fractional", "outside_class_range"])
+    return table, imp_rows
 
-    # removal
+
+def _drift(space: FeatureSpace, syn: _Synthetic) -> pd.DataFrame:
+    """Per class and feature column: KS (numeric) or total variation (categorical), largest first."""
+    records: list[dict] = []
+
+    def add(c: str, col: str, statistic: str, value: float, r: np.ndarray, s: np.ndarray) -> None:
+        records.append({"class": c, "column": col, "statistic": statistic, "value": value,
+                        "real_rows": int(len(r)), "synthetic_rows": int(len(s))})
+
+    for col in space.config.numeric:
+        raw = _raw_numeric(space, syn.X, col)
+        real = _raw_numeric(space, space.X, col)
+        for c in syn.classes:
+            r, s = syn.real_by_class[c], syn.by_class[c]
+            if len(r) and len(s):
+                add(c, col, "ks", _ks(real[r], raw[s]), r, s)
+    for col in space.config.categorical:
+        syn_cat = _decode_category(space, syn.X, col)
+        real_cat = _decode_category(space, space.X, col)
+        for c in syn.classes:
+            r, s = syn.real_by_class[c], syn.by_class[c]
+            if len(r) and len(s):
+                add(c, col, "tv", _tv(real_cat[r], syn_cat[s]), r, s)
+    drift = pd.DataFrame(records, columns=["class", "column", "statistic", "value", "real_rows", "synthetic_rows"])
+    return drift.sort_values(["value", "class", "column"], ascending=[False, True, True], kind="stable").reset_index(drop=True)
+
+
+def _lost_by_class(space: FeatureSpace, result: ResampleResult) -> pd.Series:
+    """Rows removed per class."""
+    if len(result.removed_rows):
+        removed_cls = space.y[space.position_of(result.removed_rows)].astype(str)
+    else:
+        removed_cls = np.array([], dtype=str)
+    return pd.Series(removed_cls, dtype=object).value_counts()
+
+
+def _removed_table(result: ResampleResult, lost: pd.Series, head_min: int, tail_max: int) -> pd.DataFrame:
+    """Classes that lost rows, tail first, then by the share lost."""
     before = dict(result.counts_before)
-    removed_cls = space.y[space.position_of(result.removed_rows)].astype(str) if len(result.removed_rows) else np.array([], dtype=str)
-    lost = pd.Series(removed_cls, dtype=object).value_counts()
-    rem_records = [
+    records = [
         {"class": c, "group": group_for_count(before.get(c, 0), head_min=head_min, tail_max=tail_max),
          "rows_before": int(before.get(c, 0)), "removed": int(n), "share_removed": n / before[c] if before.get(c) else np.nan}
         for c, n in lost.items()
     ]
-    removed_by_class = pd.DataFrame(rem_records, columns=["class", "group", "rows_before", "removed", "share_removed"])
+    table = pd.DataFrame(records, columns=["class", "group", "rows_before", "removed", "share_removed"])
+    if not len(table):
+        return table
     order = {"tail": 0, "medium": 1, "head": 2}
-    if len(removed_by_class):
-        removed_by_class = removed_by_class.assign(_g=removed_by_class["group"].map(order)).sort_values(
-            ["_g", "share_removed", "class"], ascending=[True, False, True], kind="stable").drop(columns="_g").reset_index(drop=True)
+    return table.assign(_g=table["group"].map(order)).sort_values(
+        ["_g", "share_removed", "class"], ascending=[True, False, True], kind="stable").drop(columns="_g").reset_index(drop=True)
 
-    # per class
+
+def _per_class(result: ResampleResult, syn: _Synthetic, drift: pd.DataFrame, lost: pd.Series, overlap: np.ndarray,
+               near: np.ndarray, imp_rows: np.ndarray, head_min: int, tail_max: int) -> pd.DataFrame:
+    """One row per class of the result: group, rows, synthetic rows and their flags, worst drift, removals."""
+    before = dict(result.counts_before)
     rows = []
     worst = drift.groupby("class")["value"].max() if len(drift) else pd.Series(dtype=float)
     for c in sorted(set(before) | set(result.counts_after)):
-        s = syn_by_class.get(c, np.zeros(0, dtype=np.int64))
+        s = syn.by_class.get(c, np.zeros(0, dtype=np.int64))
         rows.append({
             "class": c,
             "group": group_for_count(before.get(c, 0), head_min=head_min, tail_max=tail_max),
@@ -307,30 +389,8 @@ def audit(
             "worst_drift": float(worst.get(c, np.nan)),
             "removed": int(lost.get(c, 0)),
         })
-    per_class = pd.DataFrame(rows, columns=["class", "group", "rows_before", "rows_after", "synthetic", "overlap",
-                                            "near_copies", "impossible", "worst_drift", "removed"])
-
-    def rate(mask: np.ndarray) -> float:
-        return float(mask.mean()) if m else float("nan")
-
-    return Audit(
-        strategy=result.strategy,
-        n_synthetic=int(m),
-        n_removed=int(result.n_removed),
-        k=k,
-        near_copy_distance=thr,
-        synthetic_index=syn_idx,
-        overlap=overlap,
-        near_copy=near,
-        impossible=imp_rows,
-        overlap_rate=rate(overlap),
-        near_copy_rate=rate(near),
-        impossible_rate=rate(imp_rows),
-        drift=drift,
-        impossible_values=impossible,
-        removed_by_class=removed_by_class,
-        per_class=per_class,
-    )
+    return pd.DataFrame(rows, columns=["class", "group", "rows_before", "rows_after", "synthetic", "overlap",
+                                       "near_copies", "impossible", "worst_drift", "removed"])
 
 
 def summary_table(audits: Sequence[Audit], labels: Sequence[str] | None = None) -> pd.DataFrame:

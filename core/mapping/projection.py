@@ -20,19 +20,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.data import GROUP_BOUND, HEAD_MIN, FeatureSpace
 from core.errors import ParameterError, SchemaError
-from core.data.features import FeatureSpace
+from core.params import SEED, Choice, Interval, check
 from core.strategies import SYNTHETIC, ResampleResult
 
 Progress = Callable[[float, str], None]
 
 METHODS: tuple[str, ...] = ("umap", "pca")
-#: Classes with at most this many rows are kept whole in the fit sample (same bound as the head).
-HEAD_MIN = 100
 #: Dimensions the features are reduced to (PCA) before UMAP when the space is wider.
 PRE_PCA_DIM = 50
 #: Smallest cap allowed.
 MIN_CAP = 100
+#: The cap of the fit sample: real rows at most.
+CAP = Interval("int", MIN_CAP, None)
+#: How the map's parameters are named in messages.
+WHERE = "map: "
 #: UMAP settings (fixed: the map must be reproducible from the run config).
 N_NEIGHBORS = 15
 MIN_DIST = 0.1
@@ -142,6 +145,7 @@ def fit_sample(y: np.ndarray, *, cap: int, head_min: int = HEAD_MIN, seed: int =
     ndarray of int64
         Sorted positions.
     """
+    seed = check(seed, SEED, name="seed", where=WHERE)
     y = np.asarray(y).astype(str)
     n = len(y)
     if n <= cap:
@@ -260,12 +264,13 @@ class BaseMap:
     notes: tuple[str, ...] = ()
 
 
-def _check(method: str, cap) -> int:
-    if method not in METHODS:
-        raise ParameterError(f"method={method!r} is not a map method; use one of {', '.join(METHODS)}.")
-    if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or int(cap) < MIN_CAP:
-        raise ParameterError(f"cap={cap!r} is too small; the map needs a cap of at least {MIN_CAP} rows.")
-    return int(cap)
+def _check(method: str, cap: int, seed: int, head_min: int) -> int:
+    """The map's parameters checked; returns ``cap`` as an int."""
+    check(method, Choice(METHODS), name="method", where=WHERE)
+    cap = check(cap, CAP, name="cap", where=WHERE)
+    check(seed, SEED, name="seed", where=WHERE)
+    check(head_min, GROUP_BOUND, name="head_min", where=WHERE)
+    return cap
 
 
 def _check_width(r: ResampleResult, n_features: int) -> None:
@@ -290,7 +295,7 @@ def fit_base(
     Parameters are those of :func:`project` (without the results).
     """
     t0 = time.perf_counter()
-    cap = _check(method, cap)
+    cap = _check(method, cap, seed, head_min)
     if space.n_rows < 4:
         raise SchemaError(f"The feature space has {space.n_rows} rows; a map needs at least 4.")
 
@@ -393,11 +398,12 @@ def project(
     Raises
     ------
     ParameterError
-        Unknown method, cap below 100, or a result of another feature space.
+        Unknown method, cap below 100, a seed or head bound out of range, or a result of another
+        feature space.
     SchemaError
         Fewer than 4 real rows.
     """
-    _check(method, cap)
+    _check(method, cap, seed, head_min)
     for r in results:  # before the fit, not after it
         _check_width(r, space.X.shape[1])
     base = fit_base(space, method=method, cap=cap, seed=seed, head_min=head_min, progress=progress)

@@ -13,14 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from core.neighbors import knn32
-from core.errors import ParameterError
+from core.params import Interval, check
 
 #: Query rows per block at most (memory: block x n_fit float64, also capped by BLOCK_CELLS).
 BLOCK_ROWS = 2048
 #: Cells of one block of the distance matrix (4M float64 = 32 MB).
 BLOCK_CELLS = 4_000_000
-#: Up to this many features, candidates come from a kd-tree instead of brute force.
-KDTREE_MAX_DIM = 15
+#: From this many fitted rows, candidates come from scikit-learn's search instead of brute force.
 KDTREE_MIN_ROWS = 4000
 #: Extra candidates re-scored exactly beyond k, to absorb rounding of the fast formula.
 _MARGIN = 4
@@ -33,6 +32,11 @@ def _exact_sq(query: np.ndarray, fit: np.ndarray, cand: np.ndarray) -> np.ndarra
         diff = fit[cand, j] - query[:, j][:, None]
         out += diff * diff
     return out
+
+
+def _check_k(k: int, avail: int, name: str) -> int:
+    """``k`` as an int in ``1..avail`` (the rows that can be neighbours)."""
+    return check(k, Interval("int", 1, avail), name=name, where="k-NN: ", hint=f"{avail} rows can be neighbours.")
 
 
 def kneighbors(
@@ -70,65 +74,72 @@ def kneighbors(
         Positions in ``X``.
     """
     X = np.asarray(X, dtype=np.float64)
+    query, query_index = _queries(X, query, query_index)
+    m, n = len(query), len(X)
+    avail = n - 1 if exclude_self else n
+    k = _check_k(k, avail, "k")
+    n_cand = min(n, k + _MARGIN + (1 if exclude_self else 0))
+    out_d = np.empty((m, k), dtype=np.float64)
+    out_i = np.empty((m, k), dtype=np.int64)
+    cand_all = None
+    if n >= KDTREE_MIN_ROWS and n_cand < n and m:
+        # large inputs: candidates from scikit-learn's multi-threaded search (kd-tree in low
+        # dimensions, chunked brute force otherwise); the exact re-scoring below decides
+        from sklearn.neighbors import NearestNeighbors
+
+        cand_all = NearestNeighbors(n_neighbors=n_cand).fit(X).kneighbors(query, return_distance=False)
+        block_rows = max(block_rows, 8192)
+    else:
+        block_rows = max(16, min(block_rows, BLOCK_CELLS // max(n, 1)))
+        brute = _BruteCandidates(X, n_cand)
+    for start in range(0, m, block_rows):
+        stop = min(start + block_rows, m)
+        q = query[start:stop]
+        cand = brute.of(q) if cand_all is None else cand_all[start:stop]
+        out_d[start:stop], out_i[start:stop] = _rank(q, query_index[start:stop], X, cand, k, exclude_self)
+    return out_d, out_i
+
+
+def _queries(X: np.ndarray, query: np.ndarray | None, query_index: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Query rows (default ``X``) and the position in ``X`` of each (-1: not a fitted row)."""
     if query is None:
         query = X
         if query_index is None:
             query_index = np.arange(len(X))
     query = np.asarray(query, dtype=np.float64)
-    m, n = len(query), len(X)
     if query_index is None:
-        query_index = np.full(m, -1, dtype=np.int64)
-    query_index = np.asarray(query_index, dtype=np.int64)
-    avail = n - 1 if exclude_self else n
-    if k < 1 or k > avail:
-        raise ParameterError(f"k-NN asks for {k} neighbours among {avail} rows; it needs 1 <= k <= {avail}.")
-    n_cand = min(n, k + _MARGIN + (1 if exclude_self else 0))
-    sq_fit = np.einsum("ij,ij->i", X, X)
-    out_d = np.empty((m, k), dtype=np.float64)
-    out_i = np.empty((m, k), dtype=np.int64)
-    tree = None
-    if n >= KDTREE_MIN_ROWS and n_cand < n:
-        # large inputs: candidates from scikit-learn's multi-threaded search (kd-tree in low
-        # dimensions, chunked brute force otherwise); the exact re-scoring below decides
-        from sklearn.neighbors import NearestNeighbors
-
-        tree = NearestNeighbors(n_neighbors=n_cand).fit(X)
-    block_rows = max(16, min(block_rows, BLOCK_CELLS // max(n, 1))) if tree is None else max(block_rows, 8192)
-    XT = np.ascontiguousarray(X.T)
-    for start in range(0, m, block_rows):
-        stop = min(start + block_rows, m)
-        q = query[start:stop]
-        qi = query_index[start:stop]
-        if tree is not None and start == 0:
-            cand_all = tree.kneighbors(query, return_distance=False)
-        if tree is not None:
-            cand = cand_all[start:stop]
-        elif n_cand < n:
-            # ranking per row needs only ||b||^2 - 2ab (||a||^2 is constant along a row)
-            d2 = q @ XT
-            d2 *= -2.0
-            d2 += sq_fit[None, :]
-            cand = np.argpartition(d2, n_cand - 1, axis=1)[:, :n_cand]
-        else:
-            cand = np.broadcast_to(np.arange(n), (len(q), n)).copy()
-        exact = _exact_sq(q, X, cand)
-        is_self = cand == qi[:, None]
-        if exclude_self:
-            exact = np.where(is_self, np.inf, exact)
-        # sort by (distance, not self, index): lexsort keys, last is primary
-        order = np.lexsort((cand, ~is_self, exact), axis=1)
-        order = order[:, :k]
-        out_i[start:stop] = np.take_along_axis(cand, order, axis=1)
-        out_d[start:stop] = np.sqrt(np.take_along_axis(exact, order, axis=1))
-    return out_d, out_i
+        query_index = np.full(len(query), -1, dtype=np.int64)
+    return query, np.asarray(query_index, dtype=np.int64)
 
 
-def nearest_in(fit: np.ndarray, query: np.ndarray, *, block_rows: int = BLOCK_ROWS) -> np.ndarray:
-    """Position in ``fit`` of the nearest row to each query row (exact, ties to the lower index)."""
-    if len(fit) == 0:
-        raise ParameterError("nearest_in needs at least one fitted row.")
-    _, idx = kneighbors(fit, 1, query=query, block_rows=block_rows)
-    return idx[:, 0]
+class _BruteCandidates:
+    """The ``n_cand`` fitted rows nearest each query row by the fast formula (every row when that is all)."""
+
+    def __init__(self, X: np.ndarray, n_cand: int) -> None:
+        self.n, self.n_cand = len(X), n_cand
+        self.sq_fit = np.einsum("ij,ij->i", X, X)
+        self.XT = np.ascontiguousarray(X.T)
+
+    def of(self, q: np.ndarray) -> np.ndarray:
+        if self.n_cand >= self.n:
+            return np.broadcast_to(np.arange(self.n), (len(q), self.n)).copy()
+        # ranking per row needs only ||b||^2 - 2ab (||a||^2 is constant along a row)
+        d2 = q @ self.XT
+        d2 *= -2.0
+        d2 += self.sq_fit[None, :]
+        return np.argpartition(d2, self.n_cand - 1, axis=1)[:, : self.n_cand]
+
+
+def _rank(q: np.ndarray, qi: np.ndarray, X: np.ndarray, cand: np.ndarray, k: int,
+          exclude_self: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates re-scored exactly and sorted by ``(distance, not self, index)``; the ``k`` first."""
+    exact = _exact_sq(q, X, cand)
+    is_self = cand == qi[:, None]
+    if exclude_self:
+        exact = np.where(is_self, np.inf, exact)
+    # sort by (distance, not self, index): lexsort keys, last is primary
+    order = np.lexsort((cand, ~is_self, exact), axis=1)[:, :k]
+    return np.sqrt(np.take_along_axis(exact, order, axis=1)), np.take_along_axis(cand, order, axis=1)
 
 
 def sklearn_kneighbors(X: np.ndarray, n_neighbors: int, *, query: np.ndarray | None = None,
@@ -144,8 +155,7 @@ def sklearn_kneighbors(X: np.ndarray, n_neighbors: int, *, query: np.ndarray | N
     from sklearn.neighbors import NearestNeighbors
 
     X = np.asarray(X, dtype=np.float64)
-    if not 1 <= n_neighbors <= len(X):
-        raise ParameterError(f"k-NN asks for {n_neighbors} neighbours among {len(X)} rows; it needs 1 <= k <= {len(X)}.")
+    n_neighbors = _check_k(n_neighbors, len(X), "n_neighbors")
     if query is None and knn32.applies(X, n_neighbors) and np.isfinite(X).all():
         return _proven_or_sklearn(X, n_neighbors, None, threads)
     nn = NearestNeighbors(n_neighbors=n_neighbors).fit(X)

@@ -91,7 +91,6 @@ def single_threaded_blas() -> None:
     global _BLAS_SINGLE
     with _BLAS_LOCK:
         if not _BLAS_SINGLE:
-
             from threadpoolctl import ThreadpoolController
 
             ThreadpoolController().limit(limits=1, user_api="blas")

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.mapping.audit import audit, near_copy_threshold, summary_table
-from core.errors import ParameterError
 from core.data.features import FeatureConfig, build_features
+from core.errors import ParameterError
+from core.mapping.audit import audit, near_copy_threshold, summary_table
 from core.strategies import ResampleResult, resample
 from tests.paths import DATASETS
 
@@ -132,7 +132,9 @@ def test_smote_on_yeast_stays_mostly_clean():
 def test_bad_parameters_are_refused():
     space = _space()
     res = _result(space, [(10, 2)], ["A"])
-    with pytest.raises(ParameterError, match="k="):
+    with pytest.raises(ParameterError, match=r"^audit: k=0 is not allowed; it must be a whole number in 1\.\.50\.$"):
         audit(space, res, k=0)
     with pytest.raises(ParameterError, match="near_copy"):
         audit(space, res, near_copy=-1.0)
+    with pytest.raises(ParameterError, match=r"^audit: tail_max=50 is not allowed; it must be a whole number in 0\.\.11\."):
+        audit(space, res, head_min=10, tail_max=50)

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import SchemaError
 from core.data.features import FeatureConfig, build_features
 from core.data.io import load_table
 from core.data.schema import detect_separator, infer_roles, label_values
+from core.errors import ParameterError, SchemaError
 from tests.paths import DATASETS
 
 DATA = f"{DATASETS}/"
@@ -89,6 +89,12 @@ def test_errors():
         build_features(frame, one, FeatureConfig(numeric=("count",)))
     with pytest.raises(SchemaError, match="'nope'"):
         build_features(frame, labels, FeatureConfig(numeric=("nope",)))
+    with pytest.raises(ParameterError, match=r"^features: text_dim=0 is not allowed; it must be a whole number in 1\.\.512\.$"):
+        build_features(frame, labels, FeatureConfig(numeric=("count",), text_dim=0))
+    with pytest.raises(ParameterError, match=r"^features: max_categories=1001 is not allowed"):
+        build_features(frame, labels, FeatureConfig(numeric=("count",), max_categories=1001))
+    with pytest.raises(ParameterError, match=r"^features: seed=-1 is not allowed"):
+        build_features(frame, labels, FeatureConfig(numeric=("count",), seed=-1))
 
 
 def test_from_roles_and_real_catalog():

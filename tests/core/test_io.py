@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.errors import LoadError
 from core.data.io import decode_text, fingerprint, load_table, sniff_delimiter, zip_members
+from core.errors import LoadError
 
 
 def rows(table) -> list[list]:
@@ -48,7 +48,7 @@ def test_explicit_delimiter_overrides_sniffing():
 
 
 def test_utf8_is_read_as_utf8():
-    table = load_table("name,city\nZoë,Kraków\n".encode("utf-8"), name="t.csv")
+    table = load_table("name,city\nZoë,Kraków\n".encode(), name="t.csv")
     assert table.encoding == "utf-8"
     assert rows(table) == [["Zoë", "Kraków"]]
 
@@ -102,7 +102,7 @@ def test_explicit_encoding_that_does_not_fit():
 
 
 def test_stray_byte_in_a_utf8_file_names_its_line():
-    good = "name,price\nCafé,1\nThé,2\n".encode("utf-8")
+    good = "name,price\nCafé,1\nThé,2\n".encode()
     raw = good + b"bad \xff here,3\nCr\xc3\xa8me,4\n"
     with pytest.raises(
         LoadError,

@@ -14,8 +14,8 @@ import warnings
 import pandas as pd
 import pytest
 
-from core.errors import LoadError
 from core.data.io import decode_text, load_table, sniff_delimiter
+from core.errors import LoadError
 
 TRICKY: dict[str, bytes] = {
     "plain": b"a,b,c\n1,2,3\n4,5,6\n",

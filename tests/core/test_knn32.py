@@ -10,9 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.neighbors import NearestNeighbors
 
-from core.neighbors import knn
-
-from core.neighbors import knn32
+from core.neighbors import knn, knn32
 
 
 def _sk(X: np.ndarray, K: int) -> np.ndarray:

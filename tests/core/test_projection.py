@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import ParameterError
 from core.data.features import FeatureConfig, build_features
+from core.errors import ParameterError
 from core.mapping.projection import fit_sample, project
 from core.strategies import SYNTHETIC, resample
 from tests.paths import DATASETS
@@ -98,8 +98,10 @@ def test_bad_inputs_are_refused(yeast):
     space, smote, _ = yeast
     with pytest.raises(ParameterError, match="method"):
         project(space, [smote], method="tsne")
-    with pytest.raises(ParameterError, match="cap"):
+    with pytest.raises(ParameterError, match=r"^map: cap=10 is not allowed; it must be a whole number of at least 100\.$"):
         project(space, [smote], cap=10)
+    with pytest.raises(ParameterError, match=r"^map: seed=-1 is not allowed"):
+        project(space, [smote], method="pca", seed=-1)
     other = build_features(
         pd.DataFrame({"a": ["1", "2", "3", "4", "5", "6"], "b": ["1", "2", "3", "4", "5", "7"]}),
         pd.Series(["x", "x", "x", "y", "y", "y"], dtype=object),

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import ParameterError
 from core.data.skew import gini, group_for_count, profile_skew
+from core.errors import ParameterError
 
 
 def labels_from(counts: dict[str, int], missing: int = 0) -> pd.Series:
@@ -134,9 +134,15 @@ def test_table_rows():
 
 def test_bad_parameters():
     labels = labels_from({"a": 2})
-    with pytest.raises(ParameterError, match=r"^The tail bound \(50\) must not exceed the head bound \+ 1 \(11\)\.$"):
+    with pytest.raises(ParameterError) as info:
         profile_skew(labels, head_min=10, tail_max=50)
-    with pytest.raises(ParameterError, match="^k must be at least 1, got 0.$"):
+    assert str(info.value) == (
+        "tail_max=50 is not allowed; it must be a whole number in 0..11. "
+        "The tail bound must not exceed the head bound + 1."
+    )
+    with pytest.raises(ParameterError, match=r"^head_min=-1 is not allowed; it must be a whole number of at least 0\.$"):
+        profile_skew(labels, head_min=-1)
+    with pytest.raises(ParameterError, match=r"^k_neighbors=0 is not allowed; it must be a whole number of at least 1\.$"):
         profile_skew(labels, k_neighbors=0)
 
 
