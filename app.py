@@ -1,7 +1,6 @@
-"""Skewlab entry point: `streamlit run app.py`. Pages live in pages/ (one per step); this only
-opens the first step."""
+"""Skewlab entry point: `streamlit run app.py`. The six steps are declared in ui/nav.py; this runs the
+navigation over them and the page the URL asks for (the Data page at the root URL)."""
 
-import streamlit as st
+from ui import nav
 
-st.set_page_config(page_title="Skewlab", page_icon=":material/balance:", layout="wide")
-st.switch_page("pages/0_Data.py")
+nav.run_app()

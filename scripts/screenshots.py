@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.harness import browser_page, running_server, wait_idle  # noqa: E402
+from tests.e2e.helpers import PAGE_PATHS, page_url, sidebar_link  # noqa: E402
 
-PAGES = ["Data", "Skew", "Strategies", "Map", "Evaluate", "Export"]
+PAGES = list(PAGE_PATHS)
 
 
 def main() -> int:
@@ -32,9 +33,8 @@ def main() -> int:
         for name in args.pages.split(","):
             # navigate inside the app (a full page load would start a new session and lose the run)
             page.set_viewport_size({"width": args.width, "height": 1000})
-            page.locator('[data-testid="stSidebarNav"] a, [data-testid="stPageLink"] a').filter(
-                has_text=name).first.click()
-            page.wait_for_url(f"**/{name}", timeout=60_000)
+            sidebar_link(page, name).click()
+            page.wait_for_url(page_url(name), timeout=60_000)
             wait_idle(page, timeout=300_000)
             if name == "Strategies":
                 run_strategies(page)

@@ -11,21 +11,21 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from ui import warmup  # noqa: F401  (sets NUMBA_CACHE_DIR before anything imports numba)
-from ui import cache
+from core.data import (
+    HEAD_MIN,
+    K_NEIGHBORS,
+    TAIL_MAX,
+    SkewProfile,
+    describe_columns,
+    detect_separator,
+    label_values,
+    path_depth,
+    profile_skew,
+    suggest_label,
+)
 from core.data import io as cio
 from core.errors import SkewlabError
-from core.data.schema import describe_columns, detect_separator, label_values, path_depth, suggest_label
-from core.data.skew import SkewProfile, profile_skew
-
-PAGES = (
-    ("pages/0_Data.py", "Data", ":material/table_view:"),
-    ("pages/1_Skew.py", "Skew", ":material/bar_chart:"),
-    ("pages/2_Strategies.py", "Strategies", ":material/tune:"),
-    ("pages/3_Map.py", "Map", ":material/scatter_plot:"),
-    ("pages/4_Evaluate.py", "Evaluate", ":material/fact_check:"),
-    ("pages/5_Export.py", "Export", ":material/download:"),
-)
+from ui import cache, nav, warmup  # importing warmup sets NUMBA_CACHE_DIR (numba is imported later, lazily)
 
 #: Choices that live in session state and must survive page switches.
 PERSISTENT = (
@@ -38,17 +38,17 @@ PERSISTENT_PREFIXES = ("p::", "choice_")
 
 
 
-def setup(title: str) -> None:
-    """Page config, sidebar navigation, and keeping choices alive across pages."""
-    st.set_page_config(page_title=f"{title} · Skewlab", page_icon=":material/balance:", layout="wide")
+def setup() -> None:
+    """First call of every page: inside the app's navigation, sidebar links, choices kept alive across pages."""
+    nav.enter()
     warmup.start()
     for key in [k for k in st.session_state if k in PERSISTENT or str(k).startswith(PERSISTENT_PREFIXES)]:
         st.session_state[key] = st.session_state[key]
     with st.sidebar:
         st.markdown("### Skewlab")
         st.caption("See and fix class imbalance in product catalogs.")
-        for path, label, icon in PAGES:
-            st.page_link(path, label=label, icon=icon)
+        for each in nav.STEPS:
+            nav.link(each)
         src = st.session_state.get("source")
         if src:
             st.divider()
@@ -204,8 +204,8 @@ def profile_of(key: tuple, column: str, level, separator, head_min: int, tail_ma
 
 
 def thresholds() -> tuple[int, int, int]:
-    return (int(st.session_state.get("head_min", 100)), int(st.session_state.get("tail_max", 20)),
-            int(st.session_state.get("k_neighbors", 5)))
+    return (int(st.session_state.get("head_min", HEAD_MIN)), int(st.session_state.get("tail_max", TAIL_MAX)),
+            int(st.session_state.get("k_neighbors", K_NEIGHBORS)))
 
 
 def current_profile(table: cio.LoadedTable, choice: LabelChoice) -> SkewProfile:
@@ -221,7 +221,7 @@ def require_catalog() -> tuple[cio.LoadedTable, LabelChoice] | None:
         table = current_table()
     except SkewlabError as exc:
         show_error(exc)
-        st.page_link("pages/0_Data.py", label="Back to Data to fix the upload", icon=":material/arrow_back:")
+        nav.link(nav.DATA, label="Back to Data to fix the upload", icon=":material/arrow_back:")
         return None
     ensure_label(table)
     return table, label_choice(table)
@@ -230,13 +230,13 @@ def require_catalog() -> tuple[cio.LoadedTable, LabelChoice] | None:
 human_bytes = cio.human_bytes
 
 
-def catalog_page(title: str) -> tuple[cio.LoadedTable, LabelChoice]:
+def catalog_page(step: nav.Step) -> tuple[cio.LoadedTable, LabelChoice]:
     """Set up a page after Data: config, navigation, title, then the catalog and its label.
 
     Stops the page (with the way back to Data) when the catalog cannot be loaded.
     """
-    setup(title)
-    st.title(title)
+    setup()
+    st.title(step.title)
     loaded = require_catalog()
     if loaded is None:
         st.stop()

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.charts import real_hover_text, synthetic_hover_text
+from core.data import FeatureSpace
+from core.mapping import Projection, assemble, fit_base, place
 from core.mapping.audit import Audit, audit
-from core.charts.map import real_hover_text, synthetic_hover_text
-from core.data.features import FeatureSpace
-from core.mapping.projection import Projection, assemble, fit_base, place
 from ui import cache, runs
 from ui.runs import RunOutcome
 

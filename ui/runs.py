@@ -18,13 +18,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core.data import FeatureConfig, FeatureSpace, build_features
 from core.errors import SkewlabError
-from core.data.features import FeatureConfig, FeatureSpace, build_features
 from core.strategies import ResampleResult, resample
-from ui import cache
+from ui import cache, nav
 from ui import common as ui
 from ui.forms import strategy_label
-
 
 
 @dataclass(frozen=True)
@@ -115,6 +114,6 @@ def require_runs(table, choice) -> list[RunOutcome] | None:
     """Runs for the pages after Strategies; shows the way back when there are none."""
     if not run_config():
         st.info("Run some strategies first on the Strategies page.", icon=":material/tune:")
-        st.page_link("pages/2_Strategies.py", label="Go to Strategies", icon=":material/arrow_back:")
+        nav.link(nav.STRATEGIES, label="Go to Strategies", icon=":material/arrow_back:")
         return None
     return current_runs(table, choice)

@@ -1,7 +1,8 @@
 """Browser-test fixtures: one Streamlit server and one Chromium per session, a fresh context per test.
 
 Mark every e2e module with ``pytestmark = pytest.mark.xdist_group("e2e")`` so that under
-``pytest -n N --dist loadgroup`` all browser tests run on one worker and share one server.
+``pytest -n N --dist loadgroup`` all browser tests run on one worker and share one server (the deep-link
+tests start a fresh server each and have a group of their own).
 Artifacts (server log, failure screenshots) go to ``artifacts/e2e/`` (git-ignored).
 """
 

@@ -16,14 +16,18 @@ from tests.e2e.harness import wait_idle
 __all__ = [
     "goto", "wait_idle", "upload_file", "choose_radio", "choose_selectbox", "selectbox_value",
     "metric", "metric_value", "chart", "chart_titles", "sidebar_link", "open_page", "no_exception",
+    "PAGE_PATHS", "page_url",
 ]
 
 EXCEPTION = '[data-testid="stException"]'
+#: Each page's URL path, by its sidebar label: the Data page is the app's root.
+PAGE_PATHS = {"Data": "/", "Skew": "/skew", "Strategies": "/strategies", "Map": "/map", "Evaluate": "/evaluate",
+              "Export": "/export"}
 ALERT = '[data-testid="stAlert"]'
 
 
 def goto(page: Page, url: str, path: str = "/") -> None:
-    """Open ``url + path`` (e.g. ``"/Skew"``) and wait until the script run is over."""
+    """Open ``url + path`` (e.g. ``"/skew"``) and wait until the script run is over."""
     page.goto(url.rstrip("/") + "/" + path.lstrip("/"))
     wait_idle(page)
 
@@ -111,10 +115,15 @@ def sidebar_link(page: Page, label: str) -> Locator:
         has=page.get_by_text(label, exact=True))
 
 
+def page_url(label: str) -> re.Pattern:
+    """The URL of the page with this sidebar label, on any server (for ``expect(page).to_have_url``)."""
+    return re.compile(r"^https?://[^/]+" + re.escape(PAGE_PATHS[label].rstrip("/")) + "/?$")
+
+
 def open_page(page: Page, label: str) -> None:
     """Switch page through the sidebar link (keeps the session) and wait for the new page."""
     sidebar_link(page, label).click()
-    expect(page).to_have_url(re.compile(rf"/{re.escape(label)}/?$"))
+    expect(page).to_have_url(page_url(label))
     wait_idle(page)
 
 
@@ -125,7 +134,7 @@ def no_exception(page: Page) -> None:
 
 def upload_catalog(page: Page, url: str, path: str | Path, n_classes: int) -> None:
     """Data page: switch to upload, upload ``path``, see its ``n_classes`` classes, no exception."""
-    goto(page, url, "/Data")
+    goto(page, url, PAGE_PATHS["Data"])
     choose_radio(page, "Upload a file")
     upload_file(page, path)
     no_exception(page)

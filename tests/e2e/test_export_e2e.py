@@ -14,7 +14,16 @@ from playwright.sync_api import expect
 
 from core.data.io import SAMPLE_PATH
 from core.export.recipe import read_recipe
-from tests.e2e.helpers import EXCEPTION, choose_radio, goto, no_exception, open_page, selectbox_value, wait_idle
+from tests.e2e.helpers import (
+    EXCEPTION,
+    PAGE_PATHS,
+    choose_radio,
+    goto,
+    no_exception,
+    open_page,
+    selectbox_value,
+    wait_idle,
+)
 from tests.e2e.test_strategies_e2e import choose_strategies
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -50,7 +59,7 @@ def test_smote_bundle_of_the_sample(page, context, server_url, tmp_path):
     assert formula_cells == 1
 
     # ---- Strategies: only SMOTE; tiny classes are random over-sampled instead
-    goto(page, server_url, "/Strategies")  # a fresh session opens on the sample
+    goto(page, server_url, PAGE_PATHS["Strategies"])  # a fresh session opens on the sample
     no_exception(page)
     choose_strategies(page, [SMOTE])
     expect(page.locator('[data-testid="stAlert"]').filter(has_text="too few for k-NN methods")).to_be_visible()

@@ -1,19 +1,30 @@
-"""Browser tests of the foundation: entry and deep links, upload -> label -> skew, a bad upload."""
+"""Browser tests of the foundation: the entry page, upload -> label -> skew, a bad upload (deep links:
+test_deep_links.py)."""
 
 from __future__ import annotations
 
 import csv
 import random
-import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, new_context
-from tests.e2e.harness import running_server
 from tests.e2e.helpers import (
-    ALERT, EXCEPTION, chart, chart_titles, choose_radio, choose_selectbox, goto, metric, metric_value, no_exception,
-    open_page, selectbox_value, upload_file,
+    ALERT,
+    EXCEPTION,
+    PAGE_PATHS,
+    chart,
+    chart_titles,
+    choose_radio,
+    choose_selectbox,
+    goto,
+    metric,
+    metric_value,
+    no_exception,
+    open_page,
+    page_url,
+    selectbox_value,
+    upload_file,
 )
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -27,31 +38,12 @@ def title(page):
 
 def test_root_opens_the_data_page_on_the_sample(page, server_url):
     goto(page, server_url, "/")
-    expect(page).to_have_url(re.compile(r"/Data/?$"))
+    expect(page).to_have_url(page_url("Data"))
     expect(title(page)).to_have_text("Data")
     expect(metric(page, "Rows")).to_have_text("10,000")
     expect(page.get_by_role("radio", name="Built-in sample")).to_be_checked()
     expect(selectbox_value(page, LABEL)).to_have_value("amazon_category_and_sub_category")
     no_exception(page)
-
-
-def test_deep_link_to_skew_on_a_fresh_server(chromium):
-    # Its own server: the very first page request it ever sees is the deep link.
-    with running_server(log=ARTIFACTS / "server-deep-link.log") as url:
-        ctx = new_context(chromium)
-        try:
-            page = ctx.new_page()
-            goto(page, url, "/Skew")
-            expect(page).to_have_url(re.compile(r"/Skew/?$"))
-            expect(title(page)).to_have_text("Skew")
-            expect(metric(page, "Classes")).to_have_text("43")
-            expect(metric(page, "Imbalance ratio")).to_have_text("1,464.0")
-            expect(chart(page, "Rows per class")).to_be_visible()
-            no_exception(page)
-            # The sidebar is the app's own navigation (not the legacy auto-generated one).
-            expect(page.locator('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]')).to_have_count(6)
-        finally:
-            ctx.close()
 
 
 # Top-level classes and their row counts: a long tail we control.
@@ -90,7 +82,7 @@ def test_upload_pick_label_and_see_its_skew(page, server_url, tmp_path):
     expected_ratio = f"{max(TOP.values()) / min(TOP.values()):,.1f}"
     assert expected_ratio == "40.0"
 
-    goto(page, server_url, "/Data")
+    goto(page, server_url, PAGE_PATHS["Data"])
     choose_radio(page, "Upload a file")
     upload_file(page, csv_path)
     no_exception(page)
@@ -128,7 +120,7 @@ def test_binary_upload_shows_a_clear_error(page, server_url, tmp_path):
     bad = tmp_path / "broken.csv"
     bad.write_bytes(bytes(range(256)) * 64)
 
-    goto(page, server_url, "/Data")
+    goto(page, server_url, PAGE_PATHS["Data"])
     choose_radio(page, "Upload a file")
     upload_file(page, bad)
     alert = page.locator(ALERT).filter(has_text="binary, not a text table")

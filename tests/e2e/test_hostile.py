@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.corpus import HOSTILE_NAMES, hostile_names
-from tests.e2e.helpers import choose_radio, goto, no_exception, open_page, upload_file, wait_idle
+from tests.e2e.helpers import PAGE_PATHS, choose_radio, goto, no_exception, open_page, upload_file, wait_idle
 from tests.e2e.test_strategies_e2e import choose_strategies, grid_records, results_table
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -109,7 +109,7 @@ def test_markup_in_category_names_is_shown_as_text(page, server_url, tmp_path):
     page.add_init_script(WATCH)
 
     # ---- Data: the preview grid and the class count
-    goto(page, server_url, "/Data")
+    goto(page, server_url, PAGE_PATHS["Data"])
     choose_radio(page, "Upload a file")
     upload_file(page, path)
     expect(page.get_by_text("6 classes", exact=True)).to_be_visible()

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import csv
 import random
-import re
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, new_context
-from tests.e2e.helpers import metric, no_exception, sidebar_link, wait_idle
+from tests.e2e.helpers import PAGE_PATHS, metric, no_exception, page_url, sidebar_link, wait_idle
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -76,7 +75,7 @@ def wait_upload(page: Page, name: str) -> None:
 
 def expect_data_page(page: Page, cat: Catalog | None) -> None:
     """The Data page shows ``cat`` (or the built-in sample if None)."""
-    expect(page).to_have_url(re.compile(r"/Data/?$"))
+    expect(page).to_have_url(page_url("Data"))
     if cat is None:
         expect(radio(page, "Built-in sample").get_by_role("radio")).to_be_checked()
         expect(metric(page, "Rows")).to_have_text(SAMPLE_ROWS)
@@ -89,7 +88,7 @@ def expect_data_page(page: Page, cat: Catalog | None) -> None:
 
 
 def expect_skew_page(page: Page, cat: Catalog) -> None:
-    expect(page).to_have_url(re.compile(r"/Skew/?$"))
+    expect(page).to_have_url(page_url("Skew"))
     expect(page.get_by_text(f"Class distribution of category in {cat.name}.", exact=True)).to_be_visible()
     expect(metric(page, "Classes")).to_have_text(str(len(cat.counts)))
     expect(metric(page, "Imbalance ratio")).to_have_text(cat.ratio)
@@ -126,7 +125,7 @@ def test_concurrent_sessions_see_only_their_own_upload(sessions, server_url, tmp
     paths = [cat.write(tmp_path, seed=i) for i, cat in enumerate(CATALOGS)]
 
     for page in sessions:
-        page.goto(server_url + "/Data", wait_until="commit")
+        page.goto(server_url + PAGE_PATHS["Data"], wait_until="commit")
     for page in sessions:
         wait_idle(page)
         expect_data_page(page, None)
@@ -148,7 +147,7 @@ def test_concurrent_sessions_see_only_their_own_upload(sessions, server_url, tmp
     for page in sessions:
         sidebar_link(page, "Skew").click()
     for page, cat in zip(uploaders, CATALOGS):
-        expect(page).to_have_url(re.compile(r"/Skew/?$"))
+        expect(page).to_have_url(page_url("Skew"))
         wait_idle(page)
         expect_skew_page(page, cat)
     wait_idle(bystander)
@@ -159,7 +158,7 @@ def test_concurrent_sessions_see_only_their_own_upload(sessions, server_url, tmp
     sidebar_link(a, "Data").click()
     for page in uploaders[1:]:
         sidebar_link(page, "Data").click()
-    expect(a).to_have_url(re.compile(r"/Data/?$"))
+    expect(a).to_have_url(page_url("Data"))
     wait_idle(a)
     a.locator(DROPZONE).set_input_files(str(SECOND.write(tmp_path, seed=9)))
     wait_upload(a, SECOND.name)
@@ -170,11 +169,11 @@ def test_concurrent_sessions_see_only_their_own_upload(sessions, server_url, tmp
     sidebar_link(a, "Skew").click()
     for page in uploaders[1:]:
         sidebar_link(page, "Skew").click()
-    expect(a).to_have_url(re.compile(r"/Skew/?$"))
+    expect(a).to_have_url(page_url("Skew"))
     wait_idle(a)
     expect_skew_page(a, SECOND)
     for page, cat in zip(uploaders[1:], CATALOGS[1:]):
-        expect(page).to_have_url(re.compile(r"/Skew/?$"))
+        expect(page).to_have_url(page_url("Skew"))
         wait_idle(page)
         expect_skew_page(page, cat)
 
@@ -183,7 +182,7 @@ def test_concurrent_sessions_see_only_their_own_upload(sessions, server_url, tmp
         page.reload()
     for page in (b, bystander):
         wait_idle(page)
-        expect(page).to_have_url(re.compile(r"/Skew/?$"))
+        expect(page).to_have_url(page_url("Skew"))
         expect(metric(page, "Classes")).to_have_text(SAMPLE_CLASSES)
         expect(metric(page, "Imbalance ratio")).to_have_text(SAMPLE_RATIO)
         expect(page.locator('[data-testid="stSidebar"]')).not_to_contain_text("Catalog: ")

@@ -9,7 +9,15 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.helpers import EXCEPTION, choose_radio, no_exception, open_page, set_tail_floor, upload_catalog, wait_idle
+from tests.e2e.helpers import (
+    EXCEPTION,
+    choose_radio,
+    no_exception,
+    open_page,
+    set_tail_floor,
+    upload_catalog,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.xdist_group("e2e")
 

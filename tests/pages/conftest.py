@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui import nav
+
 ROOT = Path(__file__).resolve().parents[2]
 os.environ["SKEWLAB_WARMUP"] = "0"  # the background UMAP warm-up is for servers, not for AppTests
 
@@ -19,14 +21,15 @@ def open_app() -> AppTest:
     return at
 
 
-def goto(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py").run()
+def goto(at: AppTest, title: str) -> AppTest:
+    """Switch to the page titled ``title`` ("Data", "Skew", ...) as its sidebar link does, and run it."""
+    at.switch_page(next(step.script for step in nav.STEPS if step.title == title)).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
 def upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
-    goto(at, "0_Data")
+    goto(at, "Data")
     at.radio(key="source_kind").set_value("Upload a file").run()
     at.file_uploader(key="uploader").set_value((name, data, mime)).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -46,7 +46,7 @@ def test_unreadable_files_say_why_and_what_to_do(app, builder, message):
     no_exception(at)
     assert len(at.error) == 1 and message in at.error[0].value
     assert at.info  # the way forward
-    at = goto(at, "1_Skew")  # later pages repeat the message instead of failing
+    at = goto(at, "Skew")  # later pages repeat the message instead of failing
     assert message in errors(at)[0]
 
 
@@ -80,7 +80,7 @@ def test_one_class_is_refused_with_a_way_forward(app):
     at = load(app, corpus.one_class)
     assert at.session_state["label"] == "category"
     assert any("The label category has 1 class: at least two are needed" in e for e in errors(at))
-    at = goto(at, "2_Strategies")
+    at = goto(at, "Strategies")
     assert any("has 1 class(es); strategies need at least two" in e for e in errors(at))
 
 
@@ -88,14 +88,14 @@ def test_every_label_missing_is_counted_and_refused(app):
     at = load(app, corpus.all_labels_missing)
     assert any("120 rows (100.0%) have no label" in w.value for w in at.warning)
     assert any("has 0 classes" in e for e in errors(at))
-    at = goto(at, "1_Skew")
+    at = goto(at, "Skew")
     assert any("No row has a label" in e for e in errors(at))
 
 
 def test_one_column_has_no_features_and_strategies_say_so(app):
     at = load(app, corpus.one_column)
     assert any("No column is a feature" in w.value for w in at.warning)
-    at = goto(at, "2_Strategies")
+    at = goto(at, "Strategies")
     no_exception(at)
     assert any("feature" in e.lower() for e in errors(at)), errors(at)
 
@@ -110,7 +110,7 @@ def test_one_column_has_no_features_and_strategies_say_so(app):
 )
 def test_labels_of_any_type_are_classes_as_written(app, builder, classes):
     at = load(app, builder)
-    at = goto(at, "1_Skew")
+    at = goto(at, "Skew")
     table = next(df.value for df in at.dataframe if "class" in df.value.columns)
     assert dict(zip(table["class"], table["rows"])) == classes
 
@@ -118,7 +118,7 @@ def test_labels_of_any_type_are_classes_as_written(app, builder, classes):
 def test_ten_thousand_classes(app):
     at = load(app, corpus.many_classes)
     assert at.session_state["label"] == "category"
-    at = goto(at, "1_Skew")
+    at = goto(at, "Skew")
     no_exception(at)
     assert metric(at, "Classes") == "10,000"
     assert metric(at, "Imbalance ratio") == "51.0"
@@ -128,7 +128,7 @@ def test_ten_thousand_classes(app):
 
 def test_a_class_with_one_row_is_flagged(app):
     at = load(app, corpus.singleton_class)
-    at = goto(at, "1_Skew")
+    at = goto(at, "Skew")
     assert any("1 with a single row" in w.value and "Lonely" in w.value for w in at.warning)
 
 
@@ -166,6 +166,6 @@ def test_five_thousand_columns(app):
 
 def test_hostile_category_names_are_plain_text(app):
     at = load(app, corpus.hostile_names)
-    at = goto(at, "1_Skew")
+    at = goto(at, "Skew")
     table = next(df.value for df in at.dataframe if "class" in df.value.columns)
     assert set(corpus.HOSTILE_NAMES) <= set(table["class"])

@@ -10,7 +10,7 @@ def metric(at, label):
 
 
 def test_opens_on_the_sample_catalog(app):
-    at = goto(app, "0_Data")
+    at = goto(app, "Data")
     assert at.title[0].value == "Data"
     assert metric(at, "Rows") == "10,000"
     assert metric(at, "Columns") == "9"
@@ -53,7 +53,7 @@ def test_single_class_label_is_refused_with_a_way_forward(app):
 
 
 def test_level_choice_changes_the_classes(app):
-    at = goto(app, "0_Data")
+    at = goto(app, "Data")
     at.selectbox(key="level").set_value(2).run()
     assert any("152 classes" in m.value for m in at.markdown)
     at.selectbox(key="level").set_value(0).run()  # 0 = full path

@@ -21,7 +21,7 @@ def _titles(at) -> list[str]:
 
 def _evaluated(app):
     app.session_state["run_config"] = RUN
-    at = goto(app, "4_Evaluate")
+    at = goto(app, "Evaluate")
     assert not at.get("plotly_chart")  # nothing runs before the button
     at.number_input(key="choice_eval_folds").set_value(3)
     at.number_input(key="choice_eval_budget").set_value(3000)
@@ -56,8 +56,8 @@ def test_evaluate_page_runs_and_shows_the_comparison(app):
 def test_revisit_is_served_from_the_cache(app):
     at = _evaluated(app)
     before = at.dataframe[0].value
-    at = goto(at, "1_Skew")
-    at = goto(at, "4_Evaluate")
+    at = goto(at, "Skew")
+    at = goto(at, "Evaluate")
     assert not at.get("progress")  # no recomputation
     assert at.dataframe[0].value.equals(before)
     # another metric re-renders from the same evaluation

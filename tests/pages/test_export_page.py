@@ -35,7 +35,7 @@ def downloads(monkeypatch) -> list[tuple[bytes, str | None]]:
 
 def test_without_a_run_the_page_points_to_strategies():
     at = open_app()
-    goto(at, "5_Export")
+    goto(at, "Export")
     assert not at.get("download_button")
     assert any("Strategies" in i.value for i in at.info)
 
@@ -43,7 +43,7 @@ def test_without_a_run_the_page_points_to_strategies():
 def test_export_page_builds_the_bundle_of_the_chosen_strategy(downloads):
     at = open_app()
     at.session_state["run_config"] = RUN
-    goto(at, "5_Export")
+    goto(at, "Export")
     buttons = at.get("download_button")
     assert len(buttons) == 1 and buttons[0].proto.label == "Download bundle (.zip)"
     data, name = downloads[-1]
@@ -80,7 +80,7 @@ def test_export_page_builds_the_bundle_of_the_chosen_strategy(downloads):
 def test_report_takes_the_audit_when_asked(downloads):
     at = open_app()
     at.session_state["run_config"] = {**RUN, "strategies": [{"name": "smote", "params": {"k_neighbors": 3}}]}
-    goto(at, "5_Export")
+    goto(at, "Export")
     assert "audit" in at.multiselect(key="choice_export_sections").options
     at.multiselect(key="choice_export_sections").set_value(["audit"]).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -42,7 +42,7 @@ def _open_map(app, **choices):
     app.session_state["run_config"] = RUN
     for k, v in choices.items():
         app.session_state[k] = v
-    return goto(app, "3_Map")
+    return goto(app, "Map")
 
 
 def test_map_with_pca_on_a_sample_of_the_catalog(app):
@@ -124,7 +124,7 @@ def test_adding_a_strategy_reuses_the_fitted_map_and_keeps_points_in_place(app, 
     # the analyst adds random over-sampling on the Strategies page, then comes back to the map
     bigger = dict(RUN, strategies=RUN["strategies"] + [{"name": "random_over", "params": {}}])
     at.session_state["run_config"] = bigger
-    at = goto(at, "3_Map")
+    at = goto(at, "Map")
     assert not at.exception
     assert calls["fit"] == 1, "the base map was fitted again"
     assert calls["place"][3:] == ["random_over"], calls["place"]

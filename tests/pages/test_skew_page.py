@@ -12,7 +12,7 @@ def metric(at, label):
 
 
 def test_skew_of_the_sample_catalog(app):
-    at = goto(app, "1_Skew")
+    at = goto(app, "Skew")
     assert metric(at, "Classes") == "43"
     assert metric(at, "Imbalance ratio") == "1,464.0"
     assert metric(at, "Head classes") == "13"
@@ -26,7 +26,7 @@ def test_skew_of_the_sample_catalog(app):
 
 
 def test_thresholds_regroup_classes(app):
-    at = goto(app, "1_Skew")
+    at = goto(app, "Skew")
     at.number_input(key="head_min").set_value(1000).run()
     assert metric(at, "Head classes") == "3"  # Hobbies 1464, Die-Cast 1221, Figures 1111
 
@@ -36,7 +36,7 @@ def test_skew_of_an_uploaded_flat_label(app):
     data = "x,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate(rows))
     at = upload(app, "flat.csv", data.encode())
     at.selectbox(key="label").set_value("label").run()
-    at = goto(at, "1_Skew")
+    at = goto(at, "Skew")
     assert metric(at, "Classes") == "3"
     assert metric(at, "Imbalance ratio") == "15.0"
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]

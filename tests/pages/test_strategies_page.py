@@ -21,7 +21,7 @@ def summary(at):
 
 def test_runs_side_by_side_and_one_failure_does_not_stop_the_others(app):
     at = upload(app, "shop.csv", catalog_csv())
-    at = goto(at, "2_Strategies")
+    at = goto(at, "Strategies")
     at.multiselect(key="choice_strategies").set_value(["none", "random_over", "smote", "random_under", "tomek_links",
                                                        "balanced_weights"]).run()
     at.radio(key="choice_target_kind").set_value("floor").run()
@@ -44,7 +44,7 @@ def test_runs_side_by_side_and_one_failure_does_not_stop_the_others(app):
 
 def test_small_class_choice_lets_smote_run(app):
     at = upload(app, "shop.csv", catalog_csv())
-    at = goto(at, "2_Strategies")
+    at = goto(at, "Strategies")
     at.multiselect(key="choice_strategies").set_value(["smote"]).run()
     at.radio(key="choice_target_kind").set_value("floor").run()
     at.number_input(key="choice_floor").set_value(30).run()
@@ -58,7 +58,7 @@ def test_small_class_choice_lets_smote_run(app):
 
 
 def test_parameter_forms_come_from_the_registry(app):
-    at = goto(app, "2_Strategies")
+    at = goto(app, "Strategies")
     at.multiselect(key="choice_strategies").set_value(["smote", "centroid_distance"]).run()
     keys = {w.key for w in at.number_input} | {w.key for w in at.selectbox}
     assert "p::smote::smote::k_neighbors" in keys
@@ -67,7 +67,7 @@ def test_parameter_forms_come_from_the_registry(app):
 
 
 def test_defaults_suit_long_tails(app):
-    at = goto(app, "2_Strategies")
+    at = goto(app, "Strategies")
     assert at.session_state["choice_target_kind"] == "hybrid"
     assert at.session_state["choice_floor"] == 100
     assert at.session_state["choice_cap"] == 500

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from core.mapping import audit as caudit
-from core.charts.map import Panel, map_figure
+from core.charts import Panel, map_figure
 from core.errors import SkewlabError
+from core.mapping import audit as caudit
 from ui import common as ui
-from ui import map_view, runs
+from ui import map_view, nav, runs
 
-table, choice = ui.catalog_page("Map")
+table, choice = ui.catalog_page(nav.MAP)
 outcomes = runs.require_runs(table, choice)
 if outcomes is None:
     st.stop()
@@ -19,7 +19,7 @@ for o in outcomes:
 ok = [o for o in outcomes if o.result is not None]
 if not ok:
     st.error("No strategy of the run has a result to draw. Change the run on the Strategies page.")
-    st.page_link("pages/2_Strategies.py", label="Back to Strategies", icon=":material/arrow_back:")
+    nav.link(nav.STRATEGIES, label="Back to Strategies", icon=":material/arrow_back:")
     st.stop()
 
 space = runs.feature_space(table, choice, text_dim=cfg.get("text_dim", 64))
@@ -146,4 +146,4 @@ with t4:
                      column_config={"share_removed": pct})
     else:
         st.caption("No rows removed.")
-st.page_link("pages/4_Evaluate.py", label="Next: evaluate classifiers", icon=":material/arrow_forward:")
+nav.link(nav.EVALUATE, label="Next: evaluate classifiers", icon=":material/arrow_forward:")

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from core.data import FeatureConfig
 from core.errors import SkewlabError
-from core.export.bundle import Applied, apply_recipe, bundle_name, export_bundle
-from core.data.features import FeatureConfig
-from core.export.recipe import InputSpec, LabelSpec, Recipe, ScopeSpec, make_recipe
+from core.export import (
+    Applied,
+    InputSpec,
+    LabelSpec,
+    Recipe,
+    ScopeSpec,
+    apply_recipe,
+    bundle_name,
+    export_bundle,
+    make_recipe,
+)
 from ui import common as ui
-from ui import runs
+from ui import nav, runs
 from ui.forms import strategy_label
 
 FORMAT_LABELS = {"csv": "CSV", "parquet": "Parquet", "xlsx": "Excel (.xlsx)"}
@@ -32,11 +40,11 @@ class RunChoice:
     params: dict
 
 
-table, choice = ui.catalog_page("Export")
+table, choice = ui.catalog_page(nav.EXPORT)
 cfg = runs.run_config()
 if not cfg or not cfg.get("strategies"):
     st.info("Run some strategies first on the Strategies page.", icon=":material/tune:")
-    st.page_link("pages/2_Strategies.py", label="Go to Strategies", icon=":material/arrow_back:")
+    nav.link(nav.STRATEGIES, label="Go to Strategies", icon=":material/arrow_back:")
     st.stop()
 # The export recomputes the chosen strategy with core.export.bundle.apply_recipe (the function the headless
 # `python -m core apply` uses), so it needs the run's choices, not its cached results.
@@ -118,8 +126,8 @@ def _extras(key: tuple, recipe_key: str, sections: tuple, _applied: Applied) -> 
     skipped: list[str] = []
     if "map" in sections:
         try:
-            from core.mapping.projection import project
-            from core.export.report import map_figure
+            from core.export import map_figure
+            from core.mapping import project
 
             proj = project(_applied.space, [_applied.result], seed=_applied.recipe.seed)
             extras["map_figure"] = map_figure(proj, _applied.result)
@@ -134,7 +142,7 @@ def _extras(key: tuple, recipe_key: str, sections: tuple, _applied: Applied) -> 
             skipped.append(f"audit ({type(exc).__name__}: {str(exc)[:120]})")
     if "evaluation" in sections:
         try:
-            from core.evaluation.cv import evaluate
+            from core.evaluation import evaluate
 
             r = _applied.recipe
             extras["evaluation_table"] = evaluate(_applied.space, [{"name": r.strategy, "params": r.params}],
@@ -189,8 +197,7 @@ with right:
                "Original rows keep every value exactly as uploaded; synthetic rows have numeric and categorical "
                "columns in original units and empty text columns.")
 
-available = [name for name, module in (("map", "core.mapping.projection"), ("audit", "core.mapping.audit"),
-                                       ("evaluation", "core.evaluation.cv")) if importlib.util.find_spec(module)]
+available = ["map", "audit", "evaluation"]
 with st.expander("Report contents", expanded=False):
     st.caption("report.html always shows the skew before and after, the notes and the recipe; it opens offline.")
     chosen = st.multiselect("Also include", available, key="choice_export_sections",

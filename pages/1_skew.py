@@ -3,16 +3,18 @@
 import streamlit as st
 
 from core.charts import skew as charts
+from core.data import HEAD_MIN, K_NEIGHBORS, TAIL_MAX
 from ui import common as ui
+from ui import nav
 
-table, choice = ui.catalog_page("Skew")
+table, choice = ui.catalog_page(nav.SKEW)
 st.caption(f"Class distribution of **{choice.describe()}** in **{table.name}**.")
 
 with st.expander("Group bounds", expanded=False):
     c1, c2, c3 = st.columns(3)
-    st.session_state.setdefault("head_min", 100)
-    st.session_state.setdefault("tail_max", 20)
-    st.session_state.setdefault("k_neighbors", 5)
+    st.session_state.setdefault("head_min", HEAD_MIN)
+    st.session_state.setdefault("tail_max", TAIL_MAX)
+    st.session_state.setdefault("k_neighbors", K_NEIGHBORS)
     c1.number_input("Head: classes with more than … rows", min_value=1, max_value=10_000_000, step=10, key="head_min")
     c2.number_input("Tail: classes with fewer than … rows", min_value=1, max_value=10_000_000, step=5, key="tail_max")
     c3.number_input("k of k-NN methods", min_value=1, max_value=100, step=1, key="k_neighbors",
@@ -24,7 +26,7 @@ with st.expander("Group bounds", expanded=False):
 profile = ui.current_profile(table, choice)
 if profile.n_classes == 0:
     st.error("No row has a label. Pick another label column on the Data page.")
-    st.page_link("pages/0_Data.py", label="Back to Data", icon=":material/arrow_back:")
+    nav.link(nav.DATA, label="Back to Data", icon=":material/arrow_back:")
     st.stop()
 
 cards = st.columns(6)
@@ -78,4 +80,4 @@ st.dataframe(
         "rows": st.column_config.NumberColumn(format="localized"),
     },
 )
-st.page_link("pages/2_Strategies.py", label="Next: try strategies", icon=":material/arrow_forward:")
+nav.link(nav.STRATEGIES, label="Next: try strategies", icon=":material/arrow_forward:")

@@ -7,15 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from core.charts import evaluation as charts_eval
-from core.evaluation.classifiers import CLASSIFIERS
 from core.errors import SkewlabError
-from core.evaluation.cv import BASELINES, METRICS, evaluate
-from ui import cache
+from core.evaluation import BASELINES, CLASSIFIERS, METRICS, evaluate
+from ui import cache, nav, runs
 from ui import common as ui
-from ui import runs
 from ui.forms import strategy_label
 
-table, choice = ui.catalog_page("Evaluate")
+table, choice = ui.catalog_page(nav.EVALUATE)
 cfg = runs.run_config() or {}
 st.caption(
     "Each strategy is applied **only to the training part** of every cross-validation fold; the test part keeps the "
@@ -25,7 +23,7 @@ st.caption(
 if not cfg:
     st.info("No strategies were run yet, so only the two baselines can be compared. Run strategies first to "
             "compare them here.", icon=":material/tune:")
-    st.page_link("pages/2_Strategies.py", label="Go to Strategies", icon=":material/arrow_back:")
+    nav.link(nav.STRATEGIES, label="Go to Strategies", icon=":material/arrow_back:")
 
 try:
     space = runs.feature_space(table, choice, text_dim=cfg.get("text_dim", 64))
@@ -230,4 +228,4 @@ with st.expander("Settings used", expanded=False):
                                for name, info in ev.classifiers.items()]), hide_index=True, width="stretch")
 st.download_button("Download the evaluation (JSON)", json.dumps(ev.to_dict(), indent=2, allow_nan=False),
                    file_name="skewlab_evaluation.json", mime="application/json", key="eval_download")
-st.page_link("pages/5_Export.py", label="Next: export", icon=":material/arrow_forward:")
+nav.link(nav.EXPORT, label="Next: export", icon=":material/arrow_forward:")

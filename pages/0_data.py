@@ -3,13 +3,14 @@
 import pandas as pd
 import streamlit as st
 
+from core.data import ROLES, multi_valued_share
 from core.data import io as cio
 from core.errors import SkewlabError
-from core.data.schema import ROLES, multi_valued_share
 from ui import common as ui
+from ui import nav
 
-ui.setup("Data")
-st.title("Data")
+ui.setup()
+st.title(nav.DATA.title)
 st.caption("Start from the built-in sample catalog or upload your own, then say which column is the category.")
 
 ui.ensure_source()
@@ -179,4 +180,4 @@ if not any(features.values()):
 else:
     st.caption("Features: " + "; ".join(f"{k} {len(v)}" for k, v in features.items()))
 
-st.page_link("pages/1_Skew.py", label="Next: see the skew", icon=":material/arrow_forward:")
+nav.link(nav.SKEW, label="Next: see the skew", icon=":material/arrow_forward:")

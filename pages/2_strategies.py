@@ -4,23 +4,19 @@ import pandas as pd
 import streamlit as st
 
 from core.charts import skew as charts
-
-from core.strategies import compare
-from core.strategies.cost import check_fits, estimate
 from core.errors import SkewlabError
-from core.strategies import SMALL_CLASS_CHOICES
-from core.strategies import REGISTRY, code_snippet, parse_pipeline
-from core.strategies import TargetSpec
+from core.strategies import REGISTRY, SMALL_CLASS_CHOICES, TargetSpec, code_snippet, compare, parse_pipeline
+from core.strategies.cost import check_fits, estimate
 from ui import common as ui
-from ui import runs
+from ui import nav, runs
 from ui.forms import FAMILY_LABELS, current_params, option_label, strategy_form, strategy_label
 
-table, choice = ui.catalog_page("Strategies")
+table, choice = ui.catalog_page(nav.STRATEGIES)
 profile = ui.current_profile(table, choice)
 if profile.n_classes < 2:
     st.error(f"The label {choice.describe()} has {profile.n_classes} class(es); strategies need at least two. "
              "Pick another label on the Data page.")
-    st.page_link("pages/0_Data.py", label="Back to Data", icon=":material/arrow_back:")
+    nav.link(nav.DATA, label="Back to Data", icon=":material/arrow_back:")
     st.stop()
 st.caption(f"{profile.n_labelled:,} labelled rows in {profile.n_classes} classes of **{choice.describe()}**. "
            "Pick strategies, tune them, set the target, and run them side by side.")
@@ -154,7 +150,7 @@ try:
     space = runs.feature_space(table, choice, text_dim=config["text_dim"])
 except SkewlabError as exc:
     ui.show_error(exc)
-    st.page_link("pages/0_Data.py", label="Fix the column roles on the Data page", icon=":material/arrow_back:")
+    nav.link(nav.DATA, label="Fix the column roles on the Data page", icon=":material/arrow_back:")
     st.stop()
 
 estimates, refused = [], {}
@@ -169,7 +165,7 @@ est_frame = pd.DataFrame([{"strategy": strategy_label(e.strategy), "rows now": e
                            "synthetic": e.synthetic, "memory (MB)": round(e.bytes_needed / 1024**2, 1)} for e in estimates])
 with st.expander("Cost estimate", expanded=bool(refused)):
     st.dataframe(est_frame, hide_index=True, width="stretch")
-for name, msg in refused.items():
+for msg in refused.values():
     st.error(msg, icon=":material/memory:")
 
 changed = runs.run_config() is not None and runs.run_config() != config
@@ -240,4 +236,4 @@ for o in outcomes:
         st.caption("Copy as code (imbalanced-learn / scikit-learn):")
         st.code(code_snippet(o.name, o.params, cfg["target"], cfg["seed"]), language="python")
 
-st.page_link("pages/3_Map.py", label="Next: see where the rows land", icon=":material/arrow_forward:")
+nav.link(nav.MAP, label="Next: see where the rows land", icon=":material/arrow_forward:")
