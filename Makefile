@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 
-.PHONY: run test test-fast bench setup setup-dev browser screenshots clean
+.PHONY: run test test-fast lint bench setup setup-dev browser screenshots clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,10 @@ browser:
 run: setup
 	$(PY) -m streamlit run app.py
 
-test: setup-dev browser
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+
+test: lint browser
 	$(PY) -m pytest -n 2 --dist loadgroup -p no:cacheprovider tests
 
 test-fast: setup-dev

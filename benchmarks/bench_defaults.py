@@ -19,11 +19,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from catalog import LABEL, make_catalog  # noqa: E402
+from catalog import LABEL, make_catalog
 
-from core.data.features import FeatureConfig, build_features  # noqa: E402
-from core.strategies import resample  # noqa: E402
-from core.data.schema import detect_separator, infer_roles, label_values  # noqa: E402
+from core.data.features import FeatureConfig, build_features
+from core.data.schema import detect_separator, infer_roles, label_values
+from core.strategies import resample
 
 DEFAULT_STRATEGIES = ("none", "random_over", "smote", "random_under", "isolation_forest+smote", "balanced_weights")
 TARGET = "hybrid:500:100"

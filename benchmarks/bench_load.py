@@ -20,12 +20,12 @@ import pandas as pd
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_resample import _measure  # noqa: E402
-from catalog import LABEL, make_catalog  # noqa: E402
+from bench_resample import _measure
+from catalog import LABEL, make_catalog
 
-from core.data.io import load_table  # noqa: E402
-from core.data.schema import detect_separator, label_values  # noqa: E402
-from core.data.skew import profile_skew  # noqa: E402
+from core.data.io import load_table
+from core.data.schema import detect_separator, label_values
+from core.data.skew import profile_skew
 
 
 def write_catalog_csv(n: int, folder: str) -> str:

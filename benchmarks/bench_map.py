@@ -35,9 +35,9 @@ import psutil  # noqa: E402
 
 from benchmarks.catalog import LABEL, make_catalog  # noqa: E402
 from core.data.features import FeatureConfig, build_features  # noqa: E402
+from core.data.schema import infer_roles, label_values  # noqa: E402
 from core.mapping.projection import MIN_DIST, N_NEIGHBORS, PRE_PCA_DIM, assemble, fit_base, place, project  # noqa: E402
 from core.strategies import SYNTHETIC, resample  # noqa: E402
-from core.data.schema import infer_roles, label_values  # noqa: E402
 
 STRATEGIES = ("smote", "random_under", "isolation_forest")
 

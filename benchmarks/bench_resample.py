@@ -30,10 +30,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from catalog import make_features  # noqa: E402
+from catalog import make_features
 
-from core.data.features import FeatureConfig, FeatureSpace  # noqa: E402
-from core.strategies import resample  # noqa: E402
+from core.data.features import FeatureConfig, FeatureSpace
+from core.strategies import resample
 
 METHODS = ("smote", "random_over", "random_under", "tomek_links", "enn", "smote_enn", "smote_tomek")
 CLEANERS = {"tomek_links", "enn", "random_under"}

@@ -116,7 +116,7 @@ def make_catalog(
         cols["uniq_id"] = [f"{a:016x}{b:016x}" for a, b in ids]
         # class-specific vocabulary: 12 made-up words per class
         vocab = []
-        for c in range(n_classes):
+        for _class in range(n_classes):
             syl = rng.integers(0, len(_SYLLABLES), size=(12, 3))
             vocab.append(["".join(_SYLLABLES[s] for s in row).capitalize() for row in syl])
         vocab_arr = np.array(vocab, dtype=object)            # (n_classes, 12)

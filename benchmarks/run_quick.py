@@ -12,9 +12,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bench_defaults  # noqa: E402
-import bench_load  # noqa: E402
-import bench_resample  # noqa: E402
+import bench_defaults
+import bench_load
+import bench_resample
 
 
 def main() -> None:

@@ -29,6 +29,11 @@ class _Bad(Exception):
     """A value does not meet a constraint (turned into the caller's error by :func:`check`)."""
 
 
+def _num(value: float) -> str:
+    """A bound as people write it: 4294967295, 0.5, 1e-06."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
+
+
 @dataclass(frozen=True)
 class Interval:
     """A whole number (``kind="int"``) or a real number (``kind="float"``) in ``low..high``
@@ -43,10 +48,10 @@ class Interval:
         if self.low is None and self.high is None:
             return what
         if self.high is None:
-            return f"{what} of at least {self.low:g}"
+            return f"{what} of at least {_num(self.low)}"
         if self.low is None:
-            return f"{what} of at most {self.high:g}"
-        return f"{what} in {self.low:g}..{self.high:g}"
+            return f"{what} of at most {_num(self.high)}"
+        return f"{what} in {_num(self.low)}..{_num(self.high)}"
 
     def coerce(self, value: Any, *, strict: bool) -> float | int:
         if isinstance(value, bool):
@@ -122,9 +127,10 @@ Constraint = Interval | Choice | Boolean
 SEED = Interval("int", 0, 2**32 - 1)
 
 
-def shown(value: Any, limit: int = 40) -> str:
-    """A value as the messages show it: text as typed, anything else as its repr, cut short."""
-    text = value if isinstance(value, str) else repr(value)
+def shown(value: Any, limit: int = 40, *, typed: bool = True) -> str:
+    """A value as the messages show it, cut short: text the analyst typed as typed (``typed``),
+    anything else (text in a file included, where its quotes matter) as its repr."""
+    text = value if isinstance(value, str) and typed else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -149,7 +155,7 @@ def check(
     where : str
         What it belongs to, put before the name (``"smote: "``, ``"Recipe field "``).
     strict : bool
-        Take values of the right type only (no text such as ``"3"``).
+        Take values of the right type only (no text such as ``"3"``); messages then quote text.
     error : SkewlabError subclass
     hint : str
         The way forward, added to the message.
@@ -158,5 +164,6 @@ def check(
         return constraint.coerce(value, strict=strict)
     except _Bad:
         raise error(
-            f"{where}{name}={shown(value)} is not allowed; it must be {constraint.describe()}.", hint=hint
+            f"{where}{name}={shown(value, typed=not strict)} is not allowed; it must be {constraint.describe()}.",
+            hint=hint,
         ) from None

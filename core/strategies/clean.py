@@ -21,7 +21,7 @@ from core.neighbors.knn import sklearn_kneighbors
 from core.strategies.spec import ParamSpec, StrategySpec, register
 from core.strategies.state import Ctx, State, active_counts
 
-__all__ = ["CLASSES_PARAM", "Rule", "clean", "enn_rule", "tomek_rule"]
+__all__ = ["CLASSES_PARAM", "Rule", "clean", "enn_rule", "run_cleaner", "tomek_rule"]
 
 Rule = Callable[..., tuple[np.ndarray, list[str]]]
 
@@ -41,7 +41,7 @@ def clean(state: State, ctx: Ctx, rule: Rule, p: Mapping[str, Any], *, classes_c
     state.keep(mask, reasons[0] if uniform else {int(active[i]): r for i, r in zip(remove.tolist(), reasons)}, ctx.rows)
 
 
-def _run_cleaner(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx, *, rule: Rule) -> None:
+def run_cleaner(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx, *, rule: Rule) -> None:
     clean(state, ctx, rule, p, classes_choice=p.get("classes", "not minority"))
 
 
@@ -177,7 +177,7 @@ register(StrategySpec(
     (CLASSES_PARAM,),
     imblearn="imblearn.under_sampling:TomekLinks",
     reference="Tomek 1976",
-    runner=partial(_run_cleaner, rule=tomek_rule),
+    runner=partial(run_cleaner, rule=tomek_rule),
     snippet_kwargs=_as_imblearn,
 ))
 register(StrategySpec(
@@ -192,7 +192,7 @@ register(StrategySpec(
     ),
     imblearn="imblearn.under_sampling:EditedNearestNeighbours",
     reference="Wilson 1972",
-    runner=partial(_run_cleaner, rule=enn_rule),
+    runner=partial(run_cleaner, rule=enn_rule),
     snippet_kwargs=_as_imblearn,
 ))
 register(StrategySpec(
@@ -207,7 +207,7 @@ register(StrategySpec(
     ),
     imblearn="imblearn.under_sampling:NeighbourhoodCleaningRule",
     reference="Laurikkala 2001",
-    runner=partial(_run_cleaner, rule=_ncr_rule),
+    runner=partial(run_cleaner, rule=_ncr_rule),
     snippet_kwargs=_as_imblearn,
 ))
 register(StrategySpec(
@@ -222,7 +222,7 @@ register(StrategySpec(
     ),
     imblearn="imblearn.under_sampling:OneSidedSelection",
     reference="Kubat & Matwin 1997",
-    runner=partial(_run_cleaner, rule=_oss_rule),
+    runner=partial(run_cleaner, rule=_oss_rule),
     seeded=True,
     snippet_kwargs=_as_imblearn,
 ))

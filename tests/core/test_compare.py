@@ -7,10 +7,10 @@ import math
 import pandas as pd
 import pytest
 
-from core.strategies.compare import class_changes, class_sizes_after, summary_table
 from core.data.features import FeatureConfig, build_features
-from core.strategies import resample
 from core.data.schema import label_values
+from core.strategies import resample
+from core.strategies.compare import class_changes, class_sizes_after, summary_table
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.strategies.cost import check_fits, estimate
 from core.errors import ResourceError
+from core.strategies.cost import check_fits, estimate
 
 COUNTS = {"head": 1000, "mid": 50, "tail": 5}
 

@@ -18,13 +18,12 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.data.features import FeatureConfig, build_features
+from core.data.schema import label_values
 from core.errors import ParameterError
 from core.export.bundle import write_table
-from core.data.features import FeatureConfig, build_features
-from core.strategies import resample
 from core.export.tables import build_output_table
-from core.data.schema import label_values
-from core.strategies import resolve_targets
+from core.strategies import resample, resolve_targets
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 STRATEGIES = ["random_over", "smote", "random_under", "tomek_links", "enn", "centroid_distance",

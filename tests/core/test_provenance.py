@@ -59,8 +59,8 @@ def test_imbalanced_learn_rows_lie_on_the_line_of_their_recovered_parents(datase
 def test_resample_gives_library_rows_their_parents(datasets_dir, strategy):
     from core.data.features import FeatureConfig, build_features
     from core.data.io import load_table
-    from core.strategies import resample
     from core.data.schema import infer_roles, label_values
+    from core.strategies import resample
 
     table = load_table(datasets_dir / "yeast.csv")
     labels = label_values(table.frame, "class")

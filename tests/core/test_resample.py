@@ -2,24 +2,23 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
 
-from core.errors import ParameterError, SmallClassError
 from core.data.features import FeatureConfig, build_features
 from core.data.io import load_table
-from core.strategies import ResampleResult, resample
 from core.data.schema import detect_separator, infer_roles, label_values
-from core.strategies import REGISTRY
+from core.errors import ParameterError, SmallClassError
+from core.strategies import REGISTRY, ResampleResult, resample
 from tests.paths import DATASETS
 
 DATA = f"{DATASETS}/"
 TOYS_LABEL = "amazon_category_and_sub_category"
 
 
-@lru_cache(maxsize=None)
+@cache
 def space(name: str):
     """Feature spaces of the shared datasets (page_blocks and the toys catalog subsampled)."""
     if name == "toys":
@@ -134,8 +133,14 @@ def _codes(sp):
 def _imblearn_cases(k):
     from imblearn.combine import SMOTEENN, SMOTETomek
     from imblearn.over_sampling import ADASYN, SMOTE, RandomOverSampler
-    from imblearn.under_sampling import (EditedNearestNeighbours, NearMiss, NeighbourhoodCleaningRule,
-                                         OneSidedSelection, RandomUnderSampler, TomekLinks)
+    from imblearn.under_sampling import (
+        EditedNearestNeighbours,
+        NearMiss,
+        NeighbourhoodCleaningRule,
+        OneSidedSelection,
+        RandomUnderSampler,
+        TomekLinks,
+    )
 
     return [
         ("smote", {"k_neighbors": k}, SMOTE(k_neighbors=k, random_state=0)),
