@@ -177,6 +177,9 @@ m[2].metric("Synthetic rows", f"{res.n_synthetic:,}")
 m[3].metric("Removed rows", f"{res.n_removed:,}")
 for w in applied.warnings:
     st.warning(w, icon=":material/warning:")
+if res.notes:
+    with st.expander(f"How the rows were made ({len(res.notes)} notes)", expanded=False):
+        st.markdown("\n".join(f"- {note}" for note in res.notes))
 if scope.kind == "split":
     st.info(f"Stratified split: {int(applied.counts['test'].sum()):,} labelled rows held out as test "
             f"(share {scope.test_share:g}, seed {scope.seed}); only the train part was rebalanced. "
@@ -194,8 +197,10 @@ with right:
     preview = pd.concat([out.head(50), syn.head(50)]) if len(syn) else out.head(100)
     st.dataframe(preview, width="stretch", height=360)
     st.caption(f"The first 50 rows{' and the first 50 synthetic rows' if len(syn) else ''} of {len(out):,}. "
-               "Original rows keep every value exactly as uploaded; synthetic rows have numeric and categorical "
-               "columns in original units and empty text columns.")
+               "Original rows keep every value as uploaded"
+               + (" (in the file, a cell that starts like a formula gets a leading ')" if neutralize else "")
+               + "; synthetic rows take their cells from their real parent rows (skewlab_seed_row, "
+               "skewlab_neighbor_row): see How the rows were made.")
 
 available = ["map", "audit", "evaluation"]
 with st.expander("Report contents", expanded=False):

@@ -116,8 +116,9 @@ def synthetic_hover_text(
 ) -> np.ndarray:
     """Hover text of a result's synthetic rows: class, provenance and numeric values.
 
-    Numeric values are the ones the export writes (``FeatureSpace.to_original``: clipped to the
-    class's range, rounded in integer columns). Provenance: seed row (with its title), neighbour
+    Numeric values are the feature space's decoding of the row (``FeatureSpace.to_original``:
+    clipped to the class's range, rounded in integer columns); the export writes the parents' own
+    interpolated cells instead (core.export.tables). Provenance: seed row (with its title), neighbour
     row and interpolation weight alpha where the method has them.
     """
     syn = np.flatnonzero(result.origin == SYNTHETIC)

@@ -23,7 +23,7 @@ from core.cli.apply import add_recipe_out_argument, recipe_for, write_recipe_out
 from core.cli.common import add_label_arguments, labels_from_args, parse_params
 from core.data import FeatureConfig, build_features, infer_roles
 from core.errors import ParameterError
-from core.export import build_output_table, removed_table, write_table
+from core.export import build_output_table, output_notes, removed_table, write_table
 from core.strategies import (
     REGISTRY,
     SMALL_CLASS_CHOICES,
@@ -137,6 +137,6 @@ def run_resample(args: argparse.Namespace) -> int:
         f"with {REGISTRY[args.strategy.split('+')[0]].label if '+' not in args.strategy else args.strategy} "
         f"in {result.runtime_s:.2f}s"
     )
-    for note in space.notes + result.notes:
+    for note in result.notes + output_notes(result, space):
         print(f"note: {note}", file=sys.stderr)
     return 0

@@ -35,13 +35,13 @@ from core.export.recipe import (
     version_warnings,
 )
 from core.export.report import build_report, map_figure
-from core.export.tables import build_output_table, removed_table
+from core.export.tables import build_output_table, output_notes, removed_table
 from core.export.write import EXTENSIONS, FORMATS, FORMULA_START, format_of, neutralize_formulas, write_table
 
 __all__ = [
     "EXTENSIONS", "FORMATS", "FORMULA_START", "MAX_BYTES", "SCHEMA_VERSION", "SCOPES", "SPLIT_COLUMN", "TEST",
     "TEST_SHARE", "TRAIN", "UNLABELLED", "Applied", "InputSpec", "LabelSpec", "Recipe", "ScopeSpec", "apply_recipe",
-    "build_output_table", "build_report", "bundle_name", "check_input", "export_bundle", "format_of",
+    "build_output_table", "build_report", "output_notes", "bundle_name", "check_input", "export_bundle", "format_of",
     "library_versions", "make_recipe", "map_figure", "member_names", "neutralize_formulas", "read_recipe",
     "recipe_from_dict", "recipe_roles", "removed_table", "stratified_split", "version_warnings", "write_table",
 ]

@@ -16,7 +16,7 @@ import pandas as pd
 from core.data import FeatureSpace, LoadedTable, build_features, label_values
 from core.errors import ParameterError, RecipeError
 from core.export.recipe import Recipe, version_warnings
-from core.export.tables import build_output_table, removed_table
+from core.export.tables import build_output_table, output_notes, removed_table
 from core.strategies import ResampleResult, resample
 
 __all__ = [
@@ -165,6 +165,7 @@ def apply_recipe(table: LoadedTable | pd.DataFrame, recipe: Recipe, *, progress=
         small_classes=recipe.small_classes, seed=recipe.seed, progress=progress,
     )
     output = build_output_table(frame, learn, recipe_roles(frame, recipe), result, space)
+    result = result.with_notes(output_notes(result, space))  # how the written rows were made, shown with the run's
     if recipe.scope.kind == "split":
         rows = output["skewlab_row"].to_numpy(dtype="float64", na_value=np.nan)
         col = np.where(np.isnan(rows), TRAIN, split[np.nan_to_num(rows, nan=0).astype(np.int64)])

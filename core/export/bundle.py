@@ -51,10 +51,13 @@ def _readme(applied: Applied, fmt: str, neutralize: bool) -> str:
         f"Strategy: {r.strategy}  target: {r.target}  seed: {r.seed}",
         f"Scope: {'stratified train/test split, test share ' + format(r.scope.test_share, 'g') + ', split seed ' + str(r.scope.seed) + ' (only train is rebalanced)' if r.scope.kind == 'split' else 'the whole catalog'}",
         "",
-        f"{names['data']}: every original column; original rows exactly as loaded; synthetic rows with numeric",
-        "  and categorical columns rebuilt in original units and text columns empty; then the provenance columns:",
+        f"{names['data']}: every original column; original rows exactly as loaded; synthetic rows built from their",
+        "  real parent rows: a copy equals its seed row in every column; a row between two real rows has",
+        "  numeric columns seed + alpha * (neighbour - seed) on the two rows' own values (empty when both are",
+        "  empty), every other column from the seed row and text columns empty. Then the provenance columns:",
         "  skewlab_origin (original/synthetic), skewlab_row (original row id, 0-based), skewlab_seed_row,",
-        "  skewlab_neighbor_row, skewlab_alpha (interpolation weight), skewlab_strategy, skewlab_sample_weight"
+        "  skewlab_neighbor_row, skewlab_alpha (interpolation weight), skewlab_strategy, skewlab_sample_weight,",
+        "  skewlab_text_source (seed/empty for synthetic rows)"
         + (", skewlab_split (train/test/unlabelled)." if r.scope.kind == "split" else "."),
         "  Rows without a label are carried through untouched.",
         f"{names['removed']}: removed original rows with skewlab_row, skewlab_reason and their original columns.",

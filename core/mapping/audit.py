@@ -11,7 +11,7 @@
   real rows' (Kolmogorov-Smirnov statistic for numeric columns, total variation distance of the
   category shares for categorical columns);
 - **impossible values** on the raw interpolated rows in original units, *before* the repair
-  that :meth:`FeatureSpace.to_original` applies: negative values in a column that is never
+  that :meth:`FeatureSpace.to_original` applies (the export writes parents' own cells instead): negative values in a column that is never
   negative, fractional values in an integer column, values outside the observed range of the
   row's class;
 - **removal**: rows lost per class, with the class's head / medium / tail group.

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ORIGINAL", "SYNTHETIC", "ResampleResult"]
+__all__ = ["COPY", "LINE", "NO_PARENT", "ORIGINAL", "SEED_ONLY", "SYNTHETIC", "ResampleResult"]
 
 ORIGINAL, SYNTHETIC = "original", "synthetic"
+#: How a synthetic row relates to its real parents (:meth:`ResampleResult.parent_kinds`):
+#: on the line from its seed to its neighbour (weight known), an exact copy of its seed, near
+#: its seed only (neighbour unknown: noisy copies, library rows on no line), no parent known.
+LINE, COPY, SEED_ONLY, NO_PARENT = "line", "copy", "seed only", "no parent"
 
 @dataclass(frozen=True, eq=False)
 class ResampleResult:
@@ -92,6 +96,40 @@ class ResampleResult:
     def n_removed(self) -> int:
         """Removed original rows."""
         return int(len(self.removed_rows))
+
+    def parent_kinds(self, space_X: np.ndarray, space_rows: np.ndarray) -> np.ndarray:
+        """How every synthetic row (in output order) relates to its parents: :data:`LINE`,
+        :data:`COPY`, :data:`SEED_ONLY` or :data:`NO_PARENT` (object array).
+
+        A row is on a line when it has a neighbour and a weight; otherwise it is a copy when its
+        features equal its seed row's exactly (random over-sampling without noise, copies made
+        for small classes), and near its seed only when they differ (noisy copies, rows a library
+        made on no line through two real rows).
+
+        Parameters
+        ----------
+        space_X : ndarray (n, d)
+            The features of the space the strategy ran on (``FeatureSpace.X``).
+        space_rows : ndarray (n,) int64
+            Its row ids, ascending (``FeatureSpace.rows``).
+        """
+        syn = np.flatnonzero(self.row < 0)
+        seed, nbr, alpha = self.seed_row[syn], self.neighbor_row[syn], self.alpha[syn]
+        line = (nbr >= 0) & np.isfinite(alpha)
+        has_seed = seed >= 0
+        pos = np.searchsorted(space_rows, seed).clip(0, max(len(space_rows) - 1, 0))
+        known = has_seed & (len(space_rows) > 0)
+        known[known] &= space_rows[pos[known]] == seed[known]
+        copy = np.zeros(len(syn), dtype=bool)
+        test = np.flatnonzero(known & ~line)
+        if len(test):
+            copy[test] = (self.X[syn[test]] == space_X[pos[test]]).all(axis=1)
+        return np.select([line, copy, has_seed], [LINE, COPY, SEED_ONLY], NO_PARENT).astype(object)
+
+    def with_notes(self, notes: tuple[str, ...] | list[str]) -> ResampleResult:
+        """The same result with ``notes`` added after its own (those it already has are not repeated)."""
+        extra = tuple(n for n in dict.fromkeys(notes) if n not in self.notes)
+        return replace(self, notes=self.notes + extra) if extra else self
 
     def provenance(self) -> pd.DataFrame:
         """One row per output row: the ``skewlab_*`` provenance columns."""

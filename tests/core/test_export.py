@@ -43,7 +43,7 @@ TOYS = "amazon_uk_toys_catalog.csv"
 TOYS_LABEL = "amazon_category_and_sub_category"
 DATASETS = (TOYS, "ecoli.csv", "yeast.csv", "page_blocks.csv")
 PROVENANCE = ["skewlab_origin", "skewlab_row", "skewlab_seed_row", "skewlab_neighbor_row", "skewlab_alpha",
-              "skewlab_strategy", "skewlab_sample_weight"]
+              "skewlab_strategy", "skewlab_sample_weight", "skewlab_text_source"]
 FORMULA = re.compile(r"^[=+\-@\t\r]")
 PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
@@ -187,27 +187,28 @@ def test_excel_keeps_formula_text_as_text_when_not_neutralized():
         write_table(pd.DataFrame({"a": ["bell\x07"]}), "xlsx")
 
 
-def test_synthetic_rows_rebuilt_in_original_units():
+def test_synthetic_copies_equal_their_seed_rows_in_every_column():
     table, recipe, applied = dataset(TOYS)
     out = applied.output
     syn = out[out["skewlab_origin"] == "synthetic"]
     assert len(syn) == applied.result.n_synthetic
-    assert (syn["product_name"] == "").all()  # text columns empty
     assert syn["skewlab_seed_row"].notna().all() and syn["skewlab_row"].isna().all()
+    assert syn["skewlab_neighbor_row"].isna().all() and syn["skewlab_alpha"].isna().all()
     assert (syn["skewlab_strategy"] == "random_over").all()
-    # random over-sampling copies: numeric columns are the seed row's values, in original units
+    assert (syn["skewlab_text_source"] == "seed").all()  # copies carry their seed's text
+    # random over-sampling copies: every original column is the seed row's cell, text and empty cells included
     seeds = syn["skewlab_seed_row"].astype("int64").to_numpy()
-    src = table.frame.iloc[seeds]
-    got = pd.to_numeric(syn["number_of_reviews"]).to_numpy()
-    want = pd.to_numeric(src["number_of_reviews"]).to_numpy()
-    assert np.array_equal(got, want)
-    # label column holds the class (the level-1 label)
-    assert set(syn[TOYS_LABEL]) <= set(applied.result.counts_after)
+    src = table.frame.iloc[seeds].reset_index(drop=True)
+    pd.testing.assert_frame_equal(syn[list(table.frame.columns)].reset_index(drop=True), src)
+    assert (src["price"] == "").sum() > 0 and (syn["price"] == "").sum() == (src["price"] == "").sum()
+    # the label column keeps the seed's full path, whose level 1 is the row's class
+    assert set(syn[TOYS_LABEL].str.split(" > ").str[0]) <= set(applied.result.counts_after)
     # rows without a label carried through untouched
     missing = table.frame[TOYS_LABEL] == ""
     assert missing.sum() == 690
     carried = out[(out["skewlab_origin"] == "original") & (out[TOYS_LABEL] == "")]
     assert carried["skewlab_row"].astype(int).tolist() == np.flatnonzero(missing).tolist()
+    assert out.loc[out["skewlab_origin"] == "original", "skewlab_text_source"].isna().all()
 
 
 def test_split_scope_rebalances_train_only_and_leaves_test_untouched():
