@@ -1,22 +1,69 @@
-"""What a strategy run will cost, before it runs: output rows and memory."""
+"""What a strategy run will cost, before it runs: output rows and memory.
+
+Each family has its own arithmetic (:data:`STEP_COST`, keyed by family), exact where the rows are
+known before the run:
+
+- over-sampling: classes below their target grow to it (synthetic = target - size), no row goes;
+- under-sampling: classes above their target shrink to it (removed = size - target), none is made,
+  no class below ``min(rows, min_class_rows)`` (the tail guard);
+- cleaning and outlier removal: which rows go is found during the run; the estimate keeps every
+  row and states an upper bound (every row of the classes the step may take rows from, above the
+  tail guard; for an outlier share ``contamination``, that share of each class plus one row);
+- SMOTE + cleaning (combined): the over-sampling, then a cleaning over every class;
+- reweighting and the baseline: no row changes.
+
+A pipeline is estimated step by step, twice: once as if every cleaning removed nothing (``rows_out``,
+an upper bound) and once as if it removed every row it may (``rows_out_at_least``). Classes the
+small-class policy leaves out (``drop``, or ``random_over`` for an under-sampler) or merges are
+handled as the run does.
+"""
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from core.errors import ResourceError
-from core.strategies.spec import REGISTRY, parse_pipeline
-from core.strategies.targets import coerce_target, resolve_targets
+import numpy as np
 
+from core.errors import ResourceError, SmallClassError
+from core.strategies.clean import _clean_classes
+from core.strategies.smallclass import plan_small_classes
+from core.strategies.spec import REGISTRY, StrategySpec, parse_pipeline, validate_params
+from core.strategies.state import State
+from core.strategies.targets import TargetSpec, coerce_target, resolve_targets
+
+__all__ = ["OVERHEAD", "STEP_COST", "Estimate", "StepCost", "available_memory", "check_fits", "estimate"]
+
+#: The tail guard parameter of under-sampling, cleaning and outlier removal (each family reads it its own way).
+GUARD = "min_class_rows"
 #: Bytes a run needs per output cell beyond the matrix itself (copies, neighbour lists, provenance).
 OVERHEAD = 4.0
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """Expected size of one strategy's output."""
+    """Expected size of one strategy's output.
+
+    Attributes
+    ----------
+    rows_in : int
+        Rows before the run.
+    rows_out : int
+        Rows after it; exact unless a cleaning or outlier step runs, then an upper bound (that step
+        removing nothing).
+    synthetic : int
+        Synthetic rows made (exact for over-sampling; a cleaning after it may remove some).
+    removed_at_most : int
+        Rows the run may remove: exact for under-sampling, an upper bound for cleaning and
+        outlier removal (the rows of the classes they may take rows from).
+    bytes_needed : int
+        Peak memory of the run.
+    rows_out_at_least : int
+        Rows after it if every cleaning or outlier step removed all it may (= ``rows_out`` when exact).
+    """
 
     strategy: str
     rows_in: int
@@ -24,10 +71,95 @@ class Estimate:
     synthetic: int
     removed_at_most: int
     bytes_needed: int
+    rows_out_at_least: int = -1
+
+    def __post_init__(self) -> None:
+        if self.rows_out_at_least < 0:
+            object.__setattr__(self, "rows_out_at_least", self.rows_out)
 
     @property
     def growth(self) -> float:
         return self.rows_out / max(self.rows_in, 1)
+
+    @property
+    def exact(self) -> bool:
+        """Whether ``rows_out`` is known before the run (no cleaning or outlier step)."""
+        return self.rows_out_at_least == self.rows_out
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """One step on class sizes: the sizes after it if it removes nothing it may, the rows it makes,
+    and per class the rows it may remove on top (cleaning, outliers)."""
+
+    counts: dict[str, int]
+    synthetic: int = 0
+    may_remove: Mapping[str, int] | None = None
+
+
+#: ``cost(spec, params, counts, target) -> StepCost`` over the classes the step works on.
+Cost = Callable[[StrategySpec, Mapping[str, Any], dict[str, int], TargetSpec], StepCost]
+
+
+def _over(spec: StrategySpec, p: Mapping[str, Any], counts: dict[str, int], target: TargetSpec) -> StepCost:
+    """Classes below their target grow to it; none shrinks (the cap applies to under-sampling only)."""
+    if not spec.uses_targets:
+        return StepCost(dict(counts))
+    goal = resolve_targets(counts, target, family=spec.family)
+    return StepCost(goal, synthetic=sum(goal[c] - n for c, n in counts.items()))
+
+
+def _kept(n: int, p: Mapping[str, Any]) -> int:
+    """Rows of a class of ``n`` the tail guard of under-sampling and cleaning keeps: ``min(n, min_class_rows)``."""
+    return min(n, max(int(p.get(GUARD, 0)), 0))
+
+
+def _under(spec: StrategySpec, p: Mapping[str, Any], counts: dict[str, int], target: TargetSpec) -> StepCost:
+    """Classes above their target shrink to it (never below the tail guard); none grows."""
+    if not spec.uses_targets:
+        return StepCost(dict(counts))
+    goal = resolve_targets(counts, target, family=spec.family)
+    return StepCost({c: max(min(goal[c], n), _kept(n, p)) for c, n in counts.items()})
+
+
+def _clean(spec: StrategySpec, p: Mapping[str, Any], counts: dict[str, int], target: TargetSpec) -> StepCost:
+    """At most every row above the tail guard of the classes the cleaner may take rows from (its ``classes`` choice)."""
+    if len(counts) < 2:
+        return StepCost(dict(counts))
+    touched = _clean_classes(counts, str(p.get("classes", "not minority")))
+    return StepCost(dict(counts), may_remove={c: counts[c] - _kept(counts[c], p) for c in touched})
+
+
+def _outlier(spec: StrategySpec, p: Mapping[str, Any], counts: dict[str, int], target: TargetSpec) -> StepCost:
+    """At most every row of the classes at or above the tail guard (``min_class_rows``); with a
+    ``contamination`` share, at most the rows scored below that percentile of the class's scores
+    (scikit-learn's offset): ``floor(share * (rows - 1)) + 1`` per class."""
+    guard = max(int(p.get(GUARD, 0)), 2)
+    share = p.get("contamination")
+    return StepCost(dict(counts), may_remove={
+        c: n if share is None else min(n, math.floor(float(share) * (n - 1) + 1e-9) + 1)
+        for c, n in counts.items() if n >= guard
+    })
+
+
+def _combined(spec: StrategySpec, p: Mapping[str, Any], counts: dict[str, int], target: TargetSpec) -> StepCost:
+    """The over-sampling, then a cleaning over every class (it may remove synthetic rows too)."""
+    grown = _over(spec, p, counts, target)
+    if len(counts) < 2:
+        return grown
+    return StepCost(grown.counts, grown.synthetic, may_remove={c: n - _kept(n, p) for c, n in grown.counts.items()})
+
+
+def _same(spec: StrategySpec, p: Mapping[str, Any], counts: dict[str, int], target: TargetSpec) -> StepCost:
+    """No row changes (reweighting, the baseline)."""
+    return StepCost(dict(counts))
+
+
+#: The arithmetic of each family's step.
+STEP_COST: dict[str, Cost] = {
+    "baseline": _same, "over": _over, "under": _under, "clean": _clean, "combined": _combined,
+    "outlier": _outlier, "reweight": _same,
+}
 
 
 def available_memory() -> int:
@@ -45,34 +177,66 @@ def available_memory() -> int:
         return 8 * 1024**3
 
 
-def estimate(counts: Mapping[str, int], n_features: int, strategy: str, *, target="auto") -> Estimate:
+def _small_class_plan(counts: dict[str, int], names: tuple[str, ...], per_step: Mapping[str, Mapping[str, Any]],
+                      target: TargetSpec, small_classes: str) -> tuple[dict[str, int], set[str]]:
+    """Class sizes after the small-class policy (``merge``) and the classes it leaves out, as the run plans them."""
+    if small_classes not in ("merge", "drop", "random_over"):
+        return counts, set()
+    classes = sorted(counts)
+    yc = np.repeat(np.arange(len(classes), dtype=np.int32), [counts[c] for c in classes])
+    empty = np.zeros(0, dtype=np.int64)
+    state = State(X=np.zeros((0, 0)), yc=yc, names=classes, pos=empty, seed_row=empty, neighbor_row=empty,
+                  alpha=np.zeros(0), space_rows=empty)
+    try:
+        excluded = plan_small_classes(state, names, per_step, target, small_classes)
+    except SmallClassError:  # the run refuses it and says why; the estimate keeps the classes as they are
+        return counts, set()
+    return state.counts(), set(excluded)
+
+
+def _walk(counts: dict[str, int], names: tuple[str, ...], per_step: Mapping[str, Mapping[str, Any]], target: TargetSpec,
+          excluded: set[str], *, remove_all: bool) -> tuple[dict[str, int], int, int]:
+    """Class sizes after every step (cleaning removing nothing, or all it may), rows made and peak rows."""
+    current = dict(counts)
+    synthetic, peak = 0, sum(current.values())
+    for name in names:
+        spec = REGISTRY[name]
+        active = {c: n for c, n in current.items() if c not in excluded and n > 0}
+        if not active:
+            continue
+        step = STEP_COST[spec.family](spec, per_step[name], active, target)
+        synthetic += step.synthetic
+        current.update(step.counts)
+        peak = max(peak, sum(current.values()))
+        if remove_all and step.may_remove:
+            for c, m in step.may_remove.items():
+                current[c] -= m
+    return current, synthetic, peak
+
+
+def estimate(counts: Mapping[str, int], n_features: int, strategy: str, *, target="auto",
+             params: Mapping[str, Any] | None = None, small_classes: str = "error") -> Estimate:
     """Estimate output rows and peak memory of ``strategy`` on classes of size ``counts``.
 
-    Over-sampling steps grow classes to their targets; under-sampling steps shrink them;
-    cleaning and outlier steps remove at most what they look at (the estimate keeps every row);
-    reweighting changes no rows.
+    Each step follows its family's arithmetic (:data:`STEP_COST`): over-sampling and
+    under-sampling are exact, cleaning and outlier steps give bounds (``rows_out_at_least`` ..
+    ``rows_out``, at most ``removed_at_most`` rows removed), reweighting changes no rows.
+    ``params`` and ``small_classes`` are those of the run (defaults: the strategy's defaults, ``error``).
     """
     names = parse_pipeline(strategy)
+    checked = validate_params(strategy, params)
+    per_step = {names[0]: checked} if len(names) == 1 else checked
     spec = coerce_target(target)
-    current = {str(c): int(n) for c, n in counts.items()}
-    rows_in = sum(current.values())
-    synthetic = 0
-    removed = 0
-    for name in names:
-        family = REGISTRY[name].family
-        if REGISTRY[name].uses_targets and family in ("over", "combined", "under"):
-            goal = resolve_targets(current, spec, family="under" if family == "under" else "over")
-            for c, n in current.items():
-                g = int(goal.get(c, n))
-                if g > n:
-                    synthetic += g - n
-                elif g < n:
-                    removed += n - g
-                current[c] = g
-        # clean and outlier steps remove at most what they look at: the estimate keeps every row
-    rows_out = sum(current.values())
-    cells = max(rows_out, rows_in) * max(n_features, 1)
-    return Estimate(strategy, rows_in, rows_out, synthetic, removed, int(cells * 8 * OVERHEAD))
+    start = {str(c): int(n) for c, n in counts.items() if int(n) > 0}
+    rows_in = sum(start.values())
+    start, excluded = _small_class_plan(start, names, per_step, spec, small_classes)
+    most, synthetic, peak = _walk(start, names, per_step, spec, excluded, remove_all=False)
+    least, synthetic_least, _ = _walk(start, names, per_step, spec, excluded, remove_all=True)
+    rows_out, rows_least = sum(most.values()), sum(least.values())
+    # a cleaning before an over-sampler may make it lift more: bound the removals with the larger count
+    removed_at_most = rows_in + max(synthetic, synthetic_least) - rows_least
+    cells = max(peak, rows_in) * max(n_features, 1)
+    return Estimate(strategy, rows_in, rows_out, synthetic, removed_at_most, int(cells * 8 * OVERHEAD), rows_least)
 
 
 def check_fits(est: Estimate, *, budget: int | None = None) -> None:
@@ -82,6 +246,6 @@ def check_fits(est: Estimate, *, budget: int | None = None) -> None:
         raise ResourceError(
             f"{est.strategy} would grow {est.rows_in:,} rows to {est.rows_out:,} ({est.growth:.1f}x) and need about "
             f"{est.bytes_needed / 1024**3:.1f} GB, more than the {budget / 1024**3:.1f} GB this server can spare.",
-            hint="Use a tail floor (every class at least N rows), a hybrid target (cap the head, lift the tail) or a "
-                 "head cap instead of balancing every class up to the largest.",
+            hint="Use a tail floor (every class at least N rows) instead of balancing every class up to the largest; "
+                 "to cap the head as well, under-sample first with a hybrid target (a pipeline such as random_under+smote).",
         )

@@ -1,9 +1,10 @@
 """Over-samplers: random copies, SMOTE (Skewlab's own, imbalanced-learn's exact rows) and the
 SMOTE variants run through imbalanced-learn with provenance recovered from the geometry.
 
-Every over-sampler runs :func:`oversample`: resolve targets, cap the head (classes asked to
-shrink are randomly under-sampled first), pick k per class (the small-class policy), then the
-spec's ``generate`` function makes the rows.
+Every over-sampler runs :func:`oversample`: resolve targets (an over-sampler only adds rows: the
+cap of a target applies to under-sampling only; a pipeline such as ``random_under+smote`` caps
+and lifts), pick k per class (the small-class policy), then the spec's ``generate`` function
+makes the rows.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from core.strategies.provenance import segment_parents
 from core.strategies.smallclass import k_for_class
 from core.strategies.spec import Code, ParamSpec, StrategySpec, register
 from core.strategies.state import Ctx, State, active_counts, row_ids, run_by_class
-from core.strategies.targets import resolve_targets
+from core.strategies.targets import cap_note, resolve_targets
 
 __all__ = ["Generate", "imblearn_rows", "oversample", "random_copies", "smote_rows"]
 
@@ -31,11 +32,14 @@ Generate = Callable[..., None]
 
 
 def oversample(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx, *, generate: Generate) -> dict[str, int]:
-    """Lift every class to its target with ``generate``; classes too small for its k-NN follow
-    the small-class policy (lower k, or copies)."""
+    """Lift every class below its target to it with ``generate``; classes too small for its k-NN
+    follow the small-class policy (lower k, or copies). No row is removed: a class above its
+    target (the cap of ``cap:M`` / ``hybrid:M:N``) keeps its size, and a note says so."""
     counts = active_counts(state, ctx)
-    targets = resolve_targets(counts, ctx.target, family=spec.family)
-    _head_cap(state, counts, targets, ctx)
+    targets = resolve_targets(counts, ctx.target, family=spec.family)  # never below a class's size
+    note = cap_note(spec.label, counts, ctx.target, family=spec.family)
+    if note:
+        state.notes.append(note)
     need = {c: targets[c] - counts[c] for c in sorted(targets) if targets[c] > counts[c]}
     if not need:
         state.notes.append("Every class already meets its target; no synthetic rows were made.")
@@ -52,25 +56,6 @@ def oversample(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx,
     if copies:
         random_copies(state, copies, ctx, shrinkage=0.0)
     return targets
-
-
-def _head_cap(state: State, counts: Mapping[str, int], targets: Mapping[str, int], ctx: Ctx) -> None:
-    """Randomly under-sample the classes whose target is below their size."""
-    shrink = {c: t for c, t in targets.items() if t < counts[c]}
-    if not shrink:
-        return
-    rng = np.random.default_rng(ctx.seed)
-    mask = np.ones(len(state.yc), dtype=bool)
-    at = state.positions(real=False)
-    for c in sorted(shrink):
-        idx = at[c]
-        drop = rng.choice(idx, size=len(idx) - shrink[c], replace=False)
-        mask[drop] = False
-    state.keep(mask, "head cap", ctx.rows)
-    state.notes.append(
-        f"Head cap: {len(shrink)} class(es) randomly under-sampled to their target "
-        f"({', '.join(f'{c!r} {counts[c]}->{t}' for c, t in list(shrink.items())[:6])}{'...' if len(shrink) > 6 else ''})."
-    )
 
 
 # ------------------------------------------------------------------------------------- SMOTE

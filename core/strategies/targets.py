@@ -181,7 +181,9 @@ def resolve_targets(counts: Mapping[str, int], spec: str | TargetSpec | Mapping[
     family : str
         The sampler's family. ``auto`` and ``balanced`` follow imbalanced-learn: an over-sampler
         (``over``, ``combined``) lifts every class to the majority; an under-sampler (``under``)
-        brings every class down to the minority; other families keep sizes.
+        brings every class down to the minority; other families keep sizes. An over-sampler never
+        removes rows: the cap part of a target (``cap``, ``hybrid``, a table entry below a class's
+        size) does not apply to it, those classes keep their size (:func:`capped_classes` names them).
 
     Returns
     -------
@@ -193,6 +195,41 @@ def resolve_targets(counts: Mapping[str, int], spec: str | TargetSpec | Mapping[
     ParameterError
         An unknown form, or a table naming a class that is not in the data.
     """
+    asked = _asked(counts, spec, family)
+    if family in GENERATING:
+        sizes = {str(c): int(n) for c, n in counts.items()}
+        return {c: max(t, sizes[c]) for c, t in asked.items()}
+    return asked
+
+
+def capped_classes(counts: Mapping[str, int], spec: str | TargetSpec | Mapping[str, int], *, family: str) -> dict[str, int]:
+    """Classes whose target is below their size but which ``family`` cannot shrink: ``{class: asked rows}``.
+
+    Over-samplers only add rows, so for them the cap part of a target does not apply.
+    """
+    if family not in GENERATING:
+        return {}
+    sizes = {str(c): int(n) for c, n in counts.items()}
+    return {c: t for c, t in _asked(counts, spec, family).items() if t < sizes[c]}
+
+
+def cap_note(label: str, counts: Mapping[str, int], spec: str | TargetSpec | Mapping[str, int], *, family: str) -> str | None:
+    """The note an over-sampler leaves when the target asks classes to shrink (None when none is)."""
+    capped = capped_classes(counts, spec, family=family)
+    if not capped:
+        return None
+    sizes = {str(c): int(n) for c, n in counts.items()}
+    shown = ", ".join(f"{c!r} {sizes[c]} (asked {t})" for c, t in list(capped.items())[:6])
+    return (
+        f"{label} only adds rows: the cap of the target {coerce_target(spec).to_text()!r} applies only to strategies "
+        f"that remove rows (under-sampling), so {len(capped)} class(es) above it keep their size "
+        f"({shown}{'...' if len(capped) > 6 else ''}). To cap the head and lift the tail, run a pipeline such as "
+        "random_under+smote (under-sampling first, then over-sampling)."
+    )
+
+
+def _asked(counts: Mapping[str, int], spec: str | TargetSpec | Mapping[str, int], family: str) -> dict[str, int]:
+    """The sizes the target asks for, before the family's rule (an over-sampler cannot shrink)."""
     target = coerce_target(spec)
     counts = {str(c): int(n) for c, n in sorted(counts.items())}
     if not counts:

@@ -1,18 +1,30 @@
-"""Cost estimate before a run: output rows from the targets, and refusal of what cannot fit."""
+"""Cost estimate before a run: output rows per family (exact for over- and under-sampling, bounds for
+cleaning and outliers), checked against real runs, and refusal of what cannot fit."""
 
 from __future__ import annotations
 
+from functools import cache
+
+import numpy as np
 import pytest
 
+from core.data.features import FeatureConfig, build_features
+from core.data.io import load_table
+from core.data.schema import detect_separator, infer_roles, label_values
 from core.errors import ResourceError
-from core.strategies.cost import check_fits, estimate
+from core.strategies import REGISTRY, resample
+from core.strategies.cost import GUARD, STEP_COST, check_fits, estimate
+from core.strategies.spec import FAMILIES
+from tests.paths import DATASETS
 
 COUNTS = {"head": 1000, "mid": 50, "tail": 5}
+TOYS_LABEL = "amazon_category_and_sub_category"
 
 
 def test_over_sampler_grows_classes_to_their_targets():
     est = estimate(COUNTS, 20, "smote", target="floor:100")
-    assert (est.rows_in, est.rows_out, est.synthetic) == (1055, 1000 + 100 + 100, 145)
+    assert (est.rows_in, est.rows_out, est.synthetic, est.removed_at_most) == (1055, 1000 + 100 + 100, 145, 0)
+    assert est.exact and est.rows_out_at_least == est.rows_out
     assert est.bytes_needed == 1200 * 20 * 8 * 4
 
 
@@ -21,16 +33,67 @@ def test_balanced_grows_a_long_tail_many_fold():
     assert est.rows_out == 3000 and est.growth == pytest.approx(3000 / 1055)
 
 
-def test_hybrid_caps_the_head_and_lifts_the_tail():
+def test_an_over_sampler_lifts_the_tail_and_keeps_the_head_under_a_hybrid_target():
     est = estimate(COUNTS, 20, "smote", target="hybrid:200:100")
-    assert est.rows_out == 200 + 100 + 100
-    assert est.removed_at_most == 800 and est.synthetic == 145
+    assert (est.rows_out, est.synthetic, est.removed_at_most) == (1000 + 100 + 100, 95 + 50, 0)
+    assert estimate(COUNTS, 20, "random_over", target="cap:60").rows_out == 1055  # the cap removes nothing
 
 
-def test_under_sampler_and_reweighting_never_grow():
-    assert estimate(COUNTS, 20, "random_under", target="cap:60").rows_out == 60 + 50 + 5
-    assert estimate(COUNTS, 20, "balanced_weights").rows_out == 1055
-    assert estimate(COUNTS, 20, "tomek_links").rows_out == 1055
+def test_under_sampling_first_caps_the_head_then_smote_lifts_the_tail():
+    est = estimate(COUNTS, 20, "random_under+smote", target="hybrid:200:100")
+    assert (est.rows_out, est.synthetic, est.removed_at_most) == (200 + 100 + 100, 145, 800)
+    assert est.exact
+
+
+def test_under_sampler_removes_exactly_what_is_above_the_target_and_makes_nothing():
+    est = estimate(COUNTS, 20, "random_under", target="cap:60")
+    assert (est.rows_out, est.synthetic, est.removed_at_most) == (60 + 50 + 5, 0, 940)
+    off = estimate(COUNTS, 20, "random_under", params={GUARD: 0})  # every class down to the minority's 5
+    assert (off.rows_out, off.synthetic, off.removed_at_most) == (15, 0, 1040)
+    auto = estimate(COUNTS, 20, "random_under", params={GUARD: 20})  # the tail guard keeps min(rows, 20)
+    assert (auto.rows_out, auto.synthetic, auto.removed_at_most) == (20 + 20 + 5, 0, 1010)
+
+
+def test_reweighting_and_the_baseline_change_no_row():
+    for name in ("balanced_weights", "none"):
+        est = estimate(COUNTS, 20, name, target="balanced")
+        assert (est.rows_out, est.synthetic, est.removed_at_most, est.exact) == (1055, 0, 0, True)
+
+
+def test_cleaning_states_an_upper_bound_of_the_rows_it_may_remove():
+    est = estimate(COUNTS, 20, "tomek_links", params={GUARD: 0})  # classes 'not minority': head and mid
+    assert (est.rows_out, est.rows_out_at_least, est.removed_at_most, est.exact) == (1055, 5, 1050, False)
+    assert estimate(COUNTS, 20, "tomek_links", params={"classes": "majority", GUARD: 0}).removed_at_most == 1000
+    guarded = estimate(COUNTS, 20, "enn", params={GUARD: 30})  # no class below min(rows, 30)
+    assert (guarded.rows_out_at_least, guarded.removed_at_most) == (30 + 30 + 5, 1055 - 65)
+    # outliers: classes under the tail guard (min_class_rows=20 by default) are left alone
+    # with a contamination share c, at most floor(c * (rows - 1)) + 1 rows of a class score below its cut
+    out = estimate(COUNTS, 20, "isolation_forest", params={"contamination": 0.05})
+    assert (out.rows_out, out.removed_at_most, out.rows_out_at_least) == (1055, 50 + 3, 1055 - 53)
+    assert estimate(COUNTS, 20, "lof", params={"contamination": 0.05, GUARD: 100}).removed_at_most == 50
+    cut = estimate(COUNTS, 20, "centroid_distance", params={GUARD: 0})  # robust z: no share known, every row
+    assert cut.removed_at_most == 1055
+
+
+def test_combined_is_smote_then_a_cleaning_over_every_class():
+    est = estimate(COUNTS, 20, "smote_enn", target="floor:100", params={GUARD: 0})
+    assert (est.rows_out, est.synthetic, est.removed_at_most, est.rows_out_at_least) == (1200, 145, 1200, 0)
+    guarded = estimate(COUNTS, 20, "smote_tomek", target="floor:100", params={GUARD: 20})
+    assert (guarded.rows_out, guarded.removed_at_most, guarded.rows_out_at_least) == (1200, 1140, 60)
+
+
+def test_small_class_policy_is_applied_as_the_run_does():
+    counts = {"a": 100, "b": 40, "c": 2}
+    # drop: 'c' (too small for SMOTE's k=5) is left out and keeps its size
+    assert estimate(counts, 4, "smote", small_classes="drop").rows_out == 100 + 100 + 2
+    # random over-sampling instead of SMOTE: 'c' is lifted with copies
+    assert estimate(counts, 4, "smote", small_classes="random_over").rows_out == 300
+    # merge: 'c' joins 'Other' (2 rows, still too small: the run refuses; the estimate keeps the classes)
+    assert estimate(counts, 4, "smote", small_classes="merge").rows_out == 300
+
+
+def test_every_family_has_its_arithmetic():
+    assert set(STEP_COST) == set(FAMILIES)
 
 
 def test_a_run_that_does_not_fit_is_refused_with_a_suggestion():
@@ -38,3 +101,47 @@ def test_a_run_that_does_not_fit_is_refused_with_a_suggestion():
     with pytest.raises(ResourceError, match=r"would grow 1,000,010 rows to 2,000,000 .*tail floor"):
         check_fits(est, budget=1024**3)
     check_fits(estimate({"a": 100, "b": 10}, 8, "smote", target="balanced"), budget=1024**3)  # fits: no error
+
+
+# ------------------------------------------------------------------ against real runs
+
+
+@cache
+def _space(name: str):
+    if name == "toys":
+        frame = load_table(f"{DATASETS}/amazon_uk_toys_catalog.csv").frame
+        labels = label_values(frame, TOYS_LABEL, level=1, separator=detect_separator(frame[TOYS_LABEL]))
+        roles = infer_roles(frame, label=TOYS_LABEL)
+    else:
+        frame = load_table(f"{DATASETS}/{name}.csv").frame
+        labels = label_values(frame, "class")
+        roles = infer_roles(frame, label="class")
+    return build_features(frame, labels, FeatureConfig.from_roles(roles, text_dim=16))
+
+
+#: (dataset, target, small-class policy): the UCI sets balanced as imbalanced-learn does by default,
+#: the toys catalog with the page's default kind of target (cap the head, lift the tail).
+RUNS = [("ecoli", "auto", "lower_k"), ("yeast", "auto", "lower_k"), ("page_blocks", "auto", "lower_k"),
+        ("toys", "hybrid:400:30", "random_over")]
+EXACT = ("baseline", "over", "under", "reweight")
+
+
+@pytest.mark.parametrize("strategy", list(REGISTRY))
+@pytest.mark.parametrize("dataset,target,small", RUNS, ids=[r[0] for r in RUNS])
+def test_estimate_matches_the_run(dataset, target, small, strategy):
+    sp = _space(dataset)
+    counts = sp.class_counts()
+    est = estimate(counts, sp.X.shape[1], strategy, target=target, small_classes=small)
+    r = resample(sp, strategy, target=target, small_classes=small)
+    rows_out = len(r.y)
+    assert est.rows_in == sp.n_rows == sum(counts.values())
+    if REGISTRY[strategy].family in EXACT:
+        assert (est.rows_out, est.synthetic, est.removed_at_most) == (rows_out, r.n_synthetic, r.n_removed)
+        assert est.exact
+        return
+    # cleaning and outliers: which rows go is found during the run; the estimate bounds it
+    assert r.n_removed <= est.removed_at_most
+    assert est.rows_out_at_least <= rows_out <= est.rows_out
+    assert r.n_synthetic <= est.synthetic  # SMOTE's rows, some of which the cleaning may remove
+    assert est.rows_out - rows_out == est.synthetic - r.n_synthetic + r.n_removed  # what went is what was removed
+    assert np.isfinite(est.growth)

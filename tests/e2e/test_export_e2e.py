@@ -94,14 +94,15 @@ def test_smote_bundle_of_the_sample(page, context, server_url, tmp_path):
     assert recipe.input.name == SAMPLE_PATH.name
     assert recipe.small_classes == "random_over"
     assert (recipe.label.column, recipe.label.level, recipe.label.separator) == (LABEL, 1, SEPARATOR)
-    # The page's default target caps the head and lifts the tail: hybrid:CAP:FLOOR (the floor as shown).
+    # The page's default target is hybrid:CAP:FLOOR (the floor as shown); SMOTE only adds rows, so
+    # the cap (for strategies that remove rows) leaves the head as it is.
     target = recipe.target_spec()
     assert (target.kind, target.floor) == ("hybrid", floor), recipe.target
     cap = target.cap
-    wanted = {c: min(max(int(n), floor), cap) for c, n in before.items()}
+    wanted = {c: max(int(n), floor) for c, n in before.items()}
     assert any(n < floor for n in before) and any(n > cap for n in before)  # both ends are exercised
 
-    # ---- balanced.csv: original rows exactly as in the sample (head rows above the cap are in removed.csv)
+    # ---- balanced.csv: every original row exactly as in the sample; removed.csv has none
     out = read_str(io.BytesIO(bundle.read("balanced.csv")))
     assert list(out.columns[: len(sample.columns)]) == list(sample.columns)
     assert set(PROVENANCE) <= set(out.columns)
@@ -114,14 +115,11 @@ def test_smote_bundle_of_the_sample(page, context, server_url, tmp_path):
     assert kept_ids.is_unique and removed_ids.is_unique
     assert set(kept_ids).isdisjoint(removed_ids)
     assert sorted([*kept_ids, *removed_ids]) == list(range(len(sample)))  # every sample row is in one of the two
-    assert set(removed["skewlab_reason"]) == {"head cap"}
+    assert len(removed) == 0
     expected = sample.apply(lambda col: col.map(neutralized))
     pd.testing.assert_frame_equal(orig[list(sample.columns)],
                                   expected.iloc[kept_ids].reset_index(drop=True), check_dtype=False)
-    pd.testing.assert_frame_equal(removed[list(sample.columns)],
-                                  expected.iloc[removed_ids].reset_index(drop=True), check_dtype=False)
-    assert (sample[LABEL].iloc[removed_ids] != "").all()  # unlabelled rows are carried through untouched
-    assert set(kept_ids) >= set(sample.index[~labelled])
+    assert set(kept_ids) >= set(sample.index[~labelled])  # unlabelled rows are carried through untouched
 
     # ---- synthetic rows: seeded by real rows of the same class
     assert len(synth) > 0
@@ -132,11 +130,10 @@ def test_smote_bundle_of_the_sample(page, context, server_url, tmp_path):
     seed_class = level1.iloc[seeds].reset_index(drop=True)
     assert (synth_class == seed_class).all(), pd.concat([synth_class, seed_class], axis=1)[synth_class != seed_class]
 
-    # ---- counts per class: every class below the floor reaches it, the head is capped, the rest untouched
+    # ---- counts per class: every class below the floor reaches it, the rest untouched
     after = pd.concat([orig[orig[LABEL] != ""][LABEL], synth[LABEL]]).str.split(SEPARATOR, regex=False).str[0]
     assert after.str.strip().value_counts().to_dict() == wanted
     assert len(synth) == sum(max(floor - int(n), 0) for n in before)
-    assert len(removed) == sum(max(int(n) - cap, 0) for n in before)
 
     # ---- report.html, opened from disk in a page that may not use the network
     report_path = tmp_path / "report.html"
