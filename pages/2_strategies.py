@@ -21,15 +21,10 @@ if profile.n_classes < 2:
 st.caption(f"{profile.n_labelled:,} labelled rows in {profile.n_classes} classes of **{choice.describe()}**. "
            "Pick strategies, tune them, set the target, and run them side by side.")
 
-# Defaults that suit long tails: a hybrid target (cap the head, lift the tail), one of each family.
+# Defaults that suit long tails: a hybrid target (over-samplers lift the tail, under-samplers cap
+# the head), one of each family, and k lowered for classes too small for it.
 DEFAULT = ["none", "random_over", "smote", "random_under", "isolation_forest+smote", "balanced_weights"]
-SMALL_LABELS = {
-    "error": "Stop and tell me (no change)",
-    "lower_k": "Lower k for those classes",
-    "random_over": "Random over-sample them instead",
-    "merge": "Merge them into 'Other'",
-    "drop": "Leave them out (rows kept as they are)",
-}
+SMALL_LABELS = runs.SMALL_LABELS
 
 # ------------------------------------------------------------------ choose
 st.session_state.setdefault("choice_pipelines", ["isolation_forest+smote"])
@@ -73,12 +68,13 @@ largest = max(profile.counts.values())
 st.session_state.setdefault("choice_target_kind", "hybrid")
 st.session_state.setdefault("choice_floor", int(min(100, largest)))
 st.session_state.setdefault("choice_cap", int(min(largest, max(500, 5 * st.session_state["choice_floor"]))))
-kinds = {"floor": "Tail floor", "hybrid": "Hybrid (cap head, lift tail)", "cap": "Head cap",
+kinds = {"floor": "Tail floor", "hybrid": "Hybrid (lift tail, cap head)", "cap": "Head cap",
          "balanced": "Fully balanced", "auto": "imbalanced-learn default", "table": "Per-class table"}
 t1, t2, t3 = st.columns([3, 1, 1])
 kind = t1.radio("Target", list(kinds), key="choice_target_kind", format_func=kinds.get, horizontal=True,
-                help="Over-samplers lift classes below their target; under-samplers shrink classes above it. "
-                     "Cleaning, outlier removal and reweighting ignore targets.")
+                help="Over-samplers lift classes below their target and never remove a row (a cap applies only to "
+                     "under-samplers: to cap and lift, compose a pipeline such as Random under-sampling → SMOTE); "
+                     "under-samplers shrink classes above it. Cleaning, outlier removal and reweighting ignore targets.")
 if kind in ("floor", "hybrid"):
     t2.number_input("Every class at least", min_value=1, max_value=10_000_000, step=10, key="choice_floor")
 if kind in ("cap", "hybrid"):
@@ -105,7 +101,7 @@ target_text = target.to_text()
 
 # ------------------------------------------------------------------ small classes
 needs_k = [n for n in chosen if any(REGISTRY[s].k_param for s in parse_pipeline(n))]
-st.session_state.setdefault("choice_small_classes", "error")
+st.session_state.setdefault("choice_small_classes", "lower_k")
 if needs_k and profile.too_small_for_knn:
     small = {c: profile.counts[c] for c in profile.too_small_for_knn}
     names = ", ".join(f"{c} ({n})" for c, n in list(small.items())[:15]) + (" …" if len(small) > 15 else "")
@@ -156,13 +152,16 @@ except SkewlabError as exc:
 estimates, refused = [], {}
 for item in config["strategies"]:
     try:
-        est = estimate(space.class_counts(), space.X.shape[1], item["name"], target=target)
+        est = estimate(space.class_counts(), space.X.shape[1], item["name"], target=target, params=item["params"],
+                       small_classes=config["small_classes"])
         estimates.append(est)
         check_fits(est)
     except SkewlabError as exc:
         refused[item["name"]] = str(exc)
-est_frame = pd.DataFrame([{"strategy": strategy_label(e.strategy), "rows now": e.rows_in, "rows after (estimate)": e.rows_out,
-                           "synthetic": e.synthetic, "memory (MB)": round(e.bytes_needed / 1024**2, 1)} for e in estimates])
+est_frame = pd.DataFrame([{"strategy": strategy_label(e.strategy), "rows now": e.rows_in,
+                           "rows after (estimate)": f"{e.rows_out:,}" if e.exact else f"{e.rows_out_at_least:,} to {e.rows_out:,}",
+                           "synthetic": e.synthetic, "removed (at most)": e.removed_at_most,
+                           "memory (MB)": round(e.bytes_needed / 1024**2, 1)} for e in estimates])
 with st.expander("Cost estimate", expanded=bool(refused)):
     st.dataframe(est_frame, hide_index=True, width="stretch")
 for msg in refused.values():
@@ -192,15 +191,24 @@ before = space.class_counts()
 named = [(o.label, o.result) for o in ok]
 summary = compare.summary_table(before, named, head_min=profile.head_min, tail_max=profile.tail_max,
                                 k_neighbors=profile.k_neighbors)
-st.dataframe(summary, hide_index=True, width="stretch", column_config={
-    "rows": st.column_config.NumberColumn(format="localized"),
-    "imbalance ratio": st.column_config.NumberColumn(format="%.1f"),
-    "evenness": st.column_config.NumberColumn(format="%.3f"),
-    "effective classes": st.column_config.NumberColumn(format="%.1f"),
-    "Gini": st.column_config.NumberColumn(format="%.3f"),
-    "runtime (s)": st.column_config.NumberColumn(format="%.2f"),
-})
-st.caption("Reweighting strategies change no rows: their metrics use the sum of sample weights per class.")
+LOSSES = ["classes lost", "tail rows lost"]
+
+
+def worst_loss(column: pd.Series) -> list[str]:
+    """Highlight the largest loss of a column (none when nothing was lost)."""
+    top = column.max()
+    return ["background-color: #f8d7da; font-weight: bold" if top > 0 and v == top else "" for v in column]
+
+
+styled = summary.style.apply(worst_loss, subset=LOSSES).format(
+    {"rows": "{:,}", "imbalance ratio": "{:.1f}", "evenness": "{:.3f}", "effective classes": "{:.1f}",
+     "Gini": "{:.3f}", "runtime (s)": "{:.2f}"}, na_rep="")
+st.dataframe(styled, hide_index=True, width="stretch")
+st.caption("**classes lost**: classes with rows before and none after; **tail rows lost**: real rows of tail classes "
+           f"(fewer than {profile.tail_max} rows before) no longer in their class; the worst of each is highlighted. "
+           "A lost class counts in the metrics after as a class with 0 rows, so its imbalance ratio is inf (largest / 0). "
+           "Cleaners and under-samplers keep every class unless their tail guard (min_class_rows) is 0. "
+           "Reweighting strategies change no rows: their metrics use the sum of sample weights per class.")
 
 if ok:
     after_counts = {}

@@ -19,11 +19,20 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.data import FeatureConfig, FeatureSpace, build_features
-from core.errors import SkewlabError
+from core.errors import SkewlabError, SmallClassError
 from core.strategies import ResampleResult, resample
 from ui import cache, nav
 from ui import common as ui
 from ui.forms import strategy_label
+
+#: The small-class choices in the words of the Strategies page.
+SMALL_LABELS = {
+    "error": "Stop and tell me (no change)",
+    "lower_k": "Lower k for those classes",
+    "random_over": "Random over-sample them instead",
+    "merge": "Merge them into 'Other'",
+    "drop": "Leave them out (rows kept as they are)",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,10 @@ def run_one(table, choice, space: FeatureSpace, name: str, params: dict, *, targ
         result = _resample(space_key(table, choice, text_dim), name, json.dumps(params, sort_keys=True), target,
                            small_classes, int(seed), space, progress)
         return RunOutcome(name, strategy_label(name), params, result, None)
+    except SmallClassError as exc:  # the way forward in the page's words, not the code's
+        choices = ", ".join(f"'{SMALL_LABELS[c]}'" for c in SMALL_LABELS if c != "error")
+        return RunOutcome(name, strategy_label(name), params, None,
+                          f"{exc.message} Choose what to do with them under Small classes: {choices}.")
     except SkewlabError as exc:
         return RunOutcome(name, strategy_label(name), params, None, str(exc))
     except Exception as exc:  # one strategy's crash must not take the others down

@@ -152,28 +152,32 @@ def profile_counts(
     head_min: int = HEAD_MIN,
     tail_max: int = TAIL_MAX,
     k_neighbors: int = K_NEIGHBORS,
+    keep_empty: bool = False,
 ) -> SkewProfile:
     """Profile class sizes given directly (``{class: rows}``), e.g. after resampling.
 
     Sizes may be fractional (sums of sample weights); ``n_rows`` defaults to their total, so no
-    label counts as missing.
+    label counts as missing. Classes of size 0 are left out, unless ``keep_empty``: then they
+    count as classes with 0 rows (a strategy lost them), in the tail, and the imbalance ratio is
+    infinite (largest / 0); evenness divides by the log of every class, lost ones included.
     """
     head_min, tail_max = check_bounds(head_min, tail_max)
     k_neighbors = check(k_neighbors, K_RANGE, name="k_neighbors")
     # order: largest first, ties by name, so the output is deterministic
-    order = sorted(((str(k), v) for k, v in counts.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+    order = sorted(((str(k), v) for k, v in counts.items() if v > 0 or (keep_empty and v == 0)),
+                   key=lambda kv: (-kv[1], kv[0]))
     counts = {k: (int(v) if float(v).is_integer() else float(v)) for k, v in order}
     arr = np.array(list(counts.values()), dtype="float64")
     n_labelled = int(round(arr.sum()))
     n_rows = n_labelled if n_rows is None else int(n_rows)
     k = len(counts)
-    if k:
+    if k and arr.sum() > 0:
         total = arr.sum()
-        p = arr / total
+        p = arr[arr > 0] / total
         entropy = float(-(p * np.log(p)).sum())
         norm_entropy = entropy / math.log(k) if k > 1 else 1.0
         effective = math.exp(entropy)
-        ir = float(arr.max() / arr.min())
+        ir = float(arr.max() / arr.min()) if arr.min() > 0 else math.inf
         cum = np.cumsum(arr) / total
         for80 = int(np.searchsorted(cum, 0.8 - 1e-12) + 1)
     else:
@@ -199,5 +203,5 @@ def profile_counts(
         head_min=head_min,
         tail_max=tail_max,
         k_neighbors=k_neighbors,
-        shares={c: n / float(arr.sum()) for c, n in counts.items()} if k else {},
+        shares={c: n / float(arr.sum()) for c, n in counts.items()} if k and arr.sum() > 0 else {},
     )

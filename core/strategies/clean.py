@@ -4,6 +4,14 @@ rows as imbalanced-learn; one-sided selection calls imbalanced-learn.
 
 Every cleaner runs :func:`clean` with its ``rule``: ``rule(X, y, clean, counts, params, seed,
 notes) -> (positions to remove, reasons)`` over the active rows.
+
+The tail guard (:data:`TAIL_GUARD`, ``min_class_rows``, shared with the under-samplers and the
+cleaning half of SMOTE + ENN / Tomek) keeps ``min(real rows, min_class_rows)`` real rows of every
+class: classes with fewer real rows lose none, larger ones stop at ``min_class_rows``; synthetic
+rows are not protected (:func:`guard_removals`). Any value of 1 or more therefore never deletes a
+whole class; 0 turns the guard off, and then the rows removed are imbalanced-learn's. One parameter
+rather than a separate "never empty a class" rule: ``min_class_rows=1`` is that rule, and the
+outlier removers already call their guard so.
 """
 
 from __future__ import annotations
@@ -16,18 +24,67 @@ from typing import Any
 
 import numpy as np
 
+from core.data.skew import TAIL_MAX
 from core.errors import ParameterError
 from core.neighbors.knn import sklearn_kneighbors
 from core.strategies.spec import ParamSpec, StrategySpec, register
 from core.strategies.state import Ctx, State, active_counts
 
-__all__ = ["CLASSES_PARAM", "Rule", "clean", "enn_rule", "run_cleaner", "tomek_rule"]
+__all__ = ["CLASSES_PARAM", "TAIL_GUARD", "Rule", "clean", "enn_rule", "guard_note", "guard_removals", "run_cleaner",
+           "tomek_rule"]
 
 Rule = Callable[..., tuple[np.ndarray, list[str]]]
 
 
-def clean(state: State, ctx: Ctx, rule: Rule, p: Mapping[str, Any], *, classes_choice: str) -> None:
-    """Remove the rows ``rule`` finds among the classes ``classes_choice`` lets lose rows."""
+#: The tail guard of every cleaner and under-sampler (see the module docstring).
+TAIL_GUARD = ParamSpec(
+    "min_class_rows", "int", TAIL_MAX, 0, 1_000_000,
+    help="Tail guard: no class loses real rows below this many (classes with fewer rows are left alone, no "
+         "class is deleted); 0 = off, the rows imbalanced-learn removes.",
+)
+
+
+def guard_removals(y: np.ndarray, remove: np.ndarray, floor: int,
+                   real: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, int]]:
+    """The positions of ``remove`` the guard lets go, and the rows it kept back per class.
+
+    Each class of ``y`` keeps at least ``min(its real rows, floor)`` real rows (``real``: which
+    rows are real catalog rows; default all): when a rule would take it lower, the first real rows
+    (in row order) of those it picked stay. Synthetic rows are never kept back. ``floor`` 0:
+    nothing kept back.
+    """
+    if floor <= 0 or not len(remove):
+        return remove, {}
+    real = np.ones(len(y), dtype=bool) if real is None else np.asarray(real, dtype=bool)
+    remove = np.sort(remove)
+    classes, codes = np.unique(y, return_inverse=True)
+    size = np.bincount(codes[real], minlength=len(classes))
+    cand = remove[real[remove]]  # real rows the rule picked
+    lose = np.bincount(codes[cand], minlength=len(classes))
+    spare = np.maximum(np.minimum(size, floor) - (size - lose), 0)  # rows to keep back per class
+    rc = codes[cand]
+    order = np.argsort(rc, kind="stable")  # removals grouped by class, row order within
+    rank = np.empty(len(cand), dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lose)[:-1]])
+    rank[order] = np.arange(len(cand)) - np.repeat(starts, lose)
+    back = cand[rank < spare[rc]]
+    return np.setdiff1d(remove, back), {str(classes[i]): int(spare[i]) for i in np.flatnonzero(spare)}
+
+
+def guard_note(label: str, floor: int, kept: Mapping[str, int], sizes: Mapping[str, int]) -> str:
+    """The note of a guard that kept rows: how many classes and rows, and which classes it saved whole
+    (``sizes``: the rows each class had)."""
+    saved = sorted(c for c, n in kept.items() if n >= sizes[c])
+    whole = (f"; without it {len(saved)} class(es) would have lost every row "
+             f"({', '.join(map(repr, saved[:6]))}{'...' if len(saved) > 6 else ''})") if saved else ""
+    return (f"{label}: the tail guard (min_class_rows={floor}) kept {sum(kept.values())} row(s) of {len(kept)} "
+            f"class(es), so no class went below min(its rows, {floor}){whole}. Set min_class_rows=0 to turn it off.")
+
+
+def clean(state: State, ctx: Ctx, rule: Rule, p: Mapping[str, Any], *, classes_choice: str, floor: int = 0,
+          label: str = "Cleaning") -> None:
+    """Remove the rows ``rule`` finds among the classes ``classes_choice`` lets lose rows, but no real
+    row that would take a class below ``min(its real rows, floor)`` (the tail guard; 0 = off)."""
     counts = active_counts(state, ctx)
     if len(counts) < 2:
         state.notes.append("Cleaning needs at least 2 classes; nothing was removed.")
@@ -35,6 +92,14 @@ def clean(state: State, ctx: Ctx, rule: Rule, p: Mapping[str, Any], *, classes_c
     active = np.flatnonzero(np.isin(state.yc, [state.code(c) for c in counts]))
     X, y = state.X[active], state.labels(active)
     remove, reasons = rule(X, y, _clean_classes(counts, classes_choice), counts, p, ctx.seed, state.notes)
+    remove = np.asarray(remove, dtype=np.int64)
+    why = dict(zip(remove.tolist(), reasons))
+    real = state.pos[active] >= 0
+    remove, kept = guard_removals(y, remove, floor, real)
+    if kept:
+        real_counts = dict(zip(*np.unique(y[real], return_counts=True)))
+        state.notes.append(guard_note(label, floor, kept, {str(c): int(n) for c, n in real_counts.items()}))
+    reasons = [why[i] for i in remove.tolist()]
     mask = np.ones(len(state.yc), dtype=bool)
     mask[active[remove]] = False
     uniform = len(set(reasons)) == 1
@@ -42,7 +107,8 @@ def clean(state: State, ctx: Ctx, rule: Rule, p: Mapping[str, Any], *, classes_c
 
 
 def run_cleaner(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx, *, rule: Rule) -> None:
-    clean(state, ctx, rule, p, classes_choice=p.get("classes", "not minority"))
+    clean(state, ctx, rule, p, classes_choice=p.get("classes", "not minority"), floor=int(p[TAIL_GUARD.name]),
+          label=spec.label)
 
 
 def _clean_classes(counts: Mapping[str, int], choice: str) -> set[str]:
@@ -166,7 +232,9 @@ CLASSES_PARAM = ParamSpec(
 
 
 def _as_imblearn(p: Mapping[str, Any]) -> dict[str, Any]:
-    return {("sampling_strategy" if key == "classes" else key): value for key, value in p.items()}
+    """imbalanced-learn's keyword arguments (the tail guard is Skewlab's: the snippet writes it apart)."""
+    return {("sampling_strategy" if key == "classes" else key): value for key, value in p.items()
+            if key != TAIL_GUARD.name}
 
 
 register(StrategySpec(
@@ -174,7 +242,7 @@ register(StrategySpec(
     "Tomek links",
     "clean",
     "Remove rows that form a Tomek link (two rows of different classes that are each other's nearest neighbour).",
-    (CLASSES_PARAM,),
+    (CLASSES_PARAM, TAIL_GUARD),
     imblearn="imblearn.under_sampling:TomekLinks",
     reference="Tomek 1976",
     runner=partial(run_cleaner, rule=tomek_rule),
@@ -189,6 +257,7 @@ register(StrategySpec(
         ParamSpec("n_neighbors", "int", 3, 1, 100, help="Neighbours that vote."),
         ParamSpec("kind_sel", "choice", "all", choices=("all", "mode"), help="'all': keep a row only if all neighbours agree; 'mode': if most do."),
         CLASSES_PARAM,
+        TAIL_GUARD,
     ),
     imblearn="imblearn.under_sampling:EditedNearestNeighbours",
     reference="Wilson 1972",
@@ -204,6 +273,7 @@ register(StrategySpec(
         ParamSpec("n_neighbors", "int", 3, 1, 100, help="Neighbours that vote."),
         ParamSpec("threshold_cleaning", "float", 0.5, 0.0, 1.0, help="Classes larger than this share of the smallest class are cleaned."),
         CLASSES_PARAM,
+        TAIL_GUARD,
     ),
     imblearn="imblearn.under_sampling:NeighbourhoodCleaningRule",
     reference="Laurikkala 2001",
@@ -219,6 +289,7 @@ register(StrategySpec(
         ParamSpec("n_neighbors", "int", 1, 1, 100, help="Neighbours of the k-NN rule."),
         ParamSpec("n_seeds_S", "int", 1, 1, 1000, help="Rows of each large class that seed the kept set."),
         CLASSES_PARAM,
+        TAIL_GUARD,
     ),
     imblearn="imblearn.under_sampling:OneSidedSelection",
     reference="Kubat & Matwin 1997",

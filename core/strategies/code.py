@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.strategies.clean import TAIL_GUARD
 from core.strategies.spec import REGISTRY, Code, StrategySpec, parse_pipeline, validate_params
 from core.strategies.targets import TargetSpec, coerce_target
 
 __all__ = ["code_snippet"]
 
-_HEAD_CAP = "imblearn.under_sampling:RandomUnderSampler"
-
 
 def _targets_code(target: TargetSpec, spec: StrategySpec) -> list[str]:
-    """Lines that set ``sampling_strategy`` (and maybe cap the head first) for a target."""
+    """Lines that set ``sampling_strategy`` for a target (an over-sampler's lifts, an under-sampler's cuts)."""
     if target.kind in ("auto", "balanced"):
         return ['sampling_strategy = "auto"']
     lines = ["counts = Counter(y)"]
@@ -33,10 +32,8 @@ def _targets_code(target: TargetSpec, spec: StrategySpec) -> list[str]:
         lines.append(f"wanted = {{**counts, **{dict(target.table)!r}}}")
     if spec.generates:
         lines += [
-            "# head cap: randomly under-sample classes asked to shrink",
-            "shrink = {c: w for c, w in wanted.items() if w < counts[c]}",
-            "if shrink:",
-            "    X, y = RandomUnderSampler(sampling_strategy=shrink, random_state=SEED).fit_resample(X, y)",
+            "# over-sampling only adds rows: classes above their target keep their size",
+            "# (to cap the head too, under-sample first: a pipeline such as random_under+smote)",
             "sampling_strategy = {c: w for c, w in wanted.items() if w > counts[c]}",
         ]
     else:
@@ -49,6 +46,12 @@ def _step_code(spec: StrategySpec, params: Mapping[str, Any], target: TargetSpec
         return spec.snippet(dict(params), target)
     kwargs: dict[str, Any] = spec.snippet_kwargs(params) if spec.snippet_kwargs else dict(params)
     lines: list[str] = []
+    if TAIL_GUARD in spec.params:  # Skewlab's own: no imbalanced-learn keyword takes it
+        kwargs.pop(TAIL_GUARD.name, None)
+        if params[TAIL_GUARD.name]:
+            floor = params[TAIL_GUARD.name]
+            lines += [f"# tail guard: Skewlab keeps every class at min(its rows, {floor}) (min_class_rows={floor});",
+                      "# imbalanced-learn has no such option: the call below removes rows as min_class_rows=0 does"]
     if spec.uses_targets:
         lines += _targets_code(target, spec)
         kwargs["sampling_strategy"] = Code("sampling_strategy")
@@ -58,15 +61,13 @@ def _step_code(spec: StrategySpec, params: Mapping[str, Any], target: TargetSpec
     return lines + [f"X, y = {spec.imblearn.split(':')[1]}({args}).fit_resample(X, y)"]
 
 
-def _imports(specs: list[StrategySpec], target: TargetSpec) -> list[str]:
+def _imports(specs: list[StrategySpec]) -> list[str]:
     """``from module import A, B`` lines for the estimators the steps use."""
     paths = set()
     for spec in specs:
         if spec.imblearn:
             paths.add(spec.imblearn)
         paths.update(spec.snippet_imports)
-        if spec.uses_targets and spec.generates and target.kind not in ("auto", "balanced"):
-            paths.add(_HEAD_CAP)  # the head cap of _targets_code
     by_module: dict[str, set[str]] = {}
     for path in paths:
         module, name = path.split(":")
@@ -100,7 +101,7 @@ def code_snippet(
         "from collections import Counter",
         "",
         "import numpy as np",
-        *_imports(specs, tgt),
+        *_imports(specs),
         "",
         f"SEED = {int(seed)}",
         "y = np.asarray(y)",

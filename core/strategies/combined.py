@@ -1,7 +1,9 @@
 """Over-sampling then cleaning in one step: SMOTE + ENN and SMOTE + Tomek links.
 
 The cleaning runs over every class after SMOTE, as imbalanced-learn's SMOTEENN / SMOTETomek do;
-synthetic rows it removes just disappear.
+synthetic rows it removes just disappear. The cleaning keeps the tail guard of the cleaners
+(``min_class_rows``, :data:`core.strategies.clean.TAIL_GUARD`): it counts real rows, so a class
+keeps ``min(its real rows, min_class_rows)`` real rows whatever SMOTE added; 0 turns it off.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from core.strategies.clean import Rule, clean, enn_rule, tomek_rule
+from core.strategies.clean import TAIL_GUARD, Rule, clean, enn_rule, tomek_rule
 from core.strategies.over import k_param, oversample, smote_rows
 from core.strategies.spec import Code, ParamSpec, StrategySpec, register
 from core.strategies.state import Ctx, State
@@ -21,7 +23,8 @@ __all__: list[str] = []
 def _smote_then(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx, *, rule: Rule,
                 rule_params: tuple[str, ...]) -> dict[str, int]:
     targets = oversample(state, spec, p, ctx, generate=smote_rows)
-    clean(state, ctx, rule, {name: p[name] for name in rule_params}, classes_choice="all")
+    clean(state, ctx, rule, {name: p[name] for name in rule_params}, classes_choice="all",
+          floor=int(p[TAIL_GUARD.name]), label=spec.label)
     return targets
 
 
@@ -31,7 +34,7 @@ register(StrategySpec(
     "combined",
     "SMOTE, then edited nearest neighbours over every class (synthetic rows it removes just disappear).",
     (k_param(), ParamSpec("n_neighbors", "int", 3, 1, 100, help="Neighbours of the ENN cleaning."),
-     ParamSpec("kind_sel", "choice", "all", choices=("all", "mode"), help="ENN rule.")),
+     ParamSpec("kind_sel", "choice", "all", choices=("all", "mode"), help="ENN rule."), TAIL_GUARD),
     uses_targets=True,
     k_param="k_neighbors",
     imblearn="imblearn.combine:SMOTEENN",
@@ -49,7 +52,7 @@ register(StrategySpec(
     "SMOTE + Tomek links",
     "combined",
     "SMOTE, then removal of Tomek links over every class.",
-    (k_param(),),
+    (k_param(), TAIL_GUARD),
     uses_targets=True,
     k_param="k_neighbors",
     imblearn="imblearn.combine:SMOTETomek",

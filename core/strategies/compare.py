@@ -31,7 +31,14 @@ def summary_table(
     tail_max: int = TAIL_MAX,
     k_neighbors: int = K_NEIGHBORS,
 ) -> pd.DataFrame:
-    """One row for the catalog before, then one per strategy: rows, added, removed, skew metrics.
+    """One row for the catalog before, then one per strategy: rows, added, removed, classes and
+    tail rows lost, skew metrics.
+
+    A class present before and absent after is a lost class: the metrics after count it as a
+    class with 0 rows (never as if it had not existed), so losing a class never reads as less
+    skew. The imbalance ratio of a strategy that lost a class is then ``inf`` (largest class / 0),
+    evenness divides by the log of every class before, Gini counts the 0, and the lost class is a
+    tail class.
 
     Parameters
     ----------
@@ -44,24 +51,33 @@ def summary_table(
     Returns
     -------
     pandas.DataFrame
-        Columns ``strategy, rows, added, removed, imbalance ratio, evenness, effective classes,
-        Gini, tail classes, runtime (s)``; reweighting rows are named ``"<name> (weighted)"`` and
-        their metrics use weighted class sizes.
+        Columns ``strategy, rows, added, removed, classes lost, tail rows lost, imbalance ratio,
+        evenness, effective classes, Gini, tail classes, runtime (s)``. ``classes lost``: classes
+        of ``before`` with no row after; ``tail rows lost``: original rows of the classes in the
+        tail before (fewer than ``tail_max`` rows) that are no longer in their class (a class the
+        small-class policy merged into ``Other`` counts as lost with its rows). Reweighting rows are
+        named ``"<name> (weighted)"`` and their metrics use weighted class sizes.
     """
     bounds = dict(head_min=head_min, tail_max=tail_max, k_neighbors=k_neighbors)
+    tail = [c for c, n in before.items() if 0 < n < tail_max]
 
-    def row(name: str, sizes: dict, n_rows: int, added: int, removed: int, runtime) -> dict:
-        prof = profile_counts(sizes, **bounds)
+    def row(name: str, sizes: dict, n_rows: int, added: int, removed: int, lost: tuple[int, int], runtime) -> dict:
+        prof = profile_counts({**{c: 0 for c in before}, **sizes}, keep_empty=True, **bounds)
         return {"strategy": name, "rows": n_rows, "added": added, "removed": removed,
+                "classes lost": lost[0], "tail rows lost": lost[1],
                 "imbalance ratio": prof.imbalance_ratio, "evenness": prof.normalized_entropy,
                 "effective classes": prof.effective_classes, "Gini": prof.gini, "tail classes": len(prof.tail),
                 "runtime (s)": runtime}
 
-    rows = [row("before", before, sum(before.values()), 0, 0, None)]
+    rows = [row("before", before, sum(before.values()), 0, 0, (0, 0), None)]
     for name, r in results:
         sizes, weighted = class_sizes_after(r)
+        kept = pd.Series(r.y_code[r.row >= 0]).value_counts()
+        kept_rows = {r.classes[int(code)]: int(n) for code, n in kept.items()}
+        lost = (sum(1 for c, n in before.items() if n > 0 and not r.counts_after.get(c)),
+                sum(before[c] - min(kept_rows.get(c, 0), before[c]) for c in tail))
         rows.append(row(name + (" (weighted)" if weighted else ""), sizes, len(r.y), r.n_synthetic, r.n_removed,
-                        r.runtime_s))
+                        lost, r.runtime_s))
     return pd.DataFrame(rows)
 
 

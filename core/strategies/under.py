@@ -1,7 +1,10 @@
 """Under-samplers: random, NearMiss and cluster centroids (every kept row is a real row).
 
 Every under-sampler runs :func:`undersample`: resolve targets (an under-sampler cannot add rows),
-then the spec's ``pick`` function chooses the rows to keep.
+then the spec's ``pick`` function chooses the rows to keep. The tail guard
+(``min_class_rows``, :data:`core.strategies.clean.TAIL_GUARD`) raises every class's target to
+``min(its rows, min_class_rows)``: classes with fewer rows are left alone and no class is deleted;
+0 turns it off (imbalanced-learn's rows).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy as np
 
 from core.errors import SmallClassError
 from core.neighbors.knn import kneighbors
+from core.strategies.clean import TAIL_GUARD
 from core.strategies.smallclass import small_hint
 from core.strategies.spec import ParamSpec, StrategySpec, register
 from core.strategies.state import Ctx, State, active_counts, fmt_classes
@@ -39,6 +43,7 @@ def undersample(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx
             f"({', '.join(f'{c!r} {counts[c]} (asked {t})' for c, t in list(over.items())[:6])})."
         )
         targets = {c: min(t, counts[c]) for c, t in targets.items()}
+    targets = _guard_targets(state, spec, int(p[TAIL_GUARD.name]), counts, targets)
     if not any(t < counts[c] for c, t in targets.items()):
         state.notes.append("Every class is already at or under its target; no rows were removed.")
         return targets
@@ -57,6 +62,23 @@ def undersample(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx
     mask[idx_active[np.asarray(kept, dtype=np.int64)]] = True
     state.keep(mask, reason, ctx.rows)
     return targets
+
+
+def _guard_targets(state: State, spec: StrategySpec, floor: int, counts: Mapping[str, int],
+                   targets: dict[str, int]) -> dict[str, int]:
+    """Targets raised to ``min(rows, floor)`` (the tail guard), with a note when it changed any."""
+    guarded = {c: min(counts[c], floor) for c, t in targets.items() if t < min(counts[c], floor)}
+    if not guarded:
+        return targets
+    kept = sum(n - targets[c] for c, n in guarded.items())
+    whole = [c for c in guarded if targets[c] == 0]
+    state.notes.append(
+        f"{spec.label}: the tail guard (min_class_rows={floor}) kept {kept} row(s) of {len(guarded)} class(es) above "
+        f"their target, so no class went below min(its rows, {floor})"
+        + (f"; without it {len(whole)} class(es) would have lost every row" if whole else "")
+        + ". Set min_class_rows=0 to turn it off."
+    )
+    return {**targets, **guarded}
 
 
 def _random_pick(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx, idx_active: np.ndarray,
@@ -160,7 +182,7 @@ register(StrategySpec(
     "Random under-sampling",
     "under",
     "Drop random rows of large classes down to their target.",
-    (),
+    (TAIL_GUARD,),
     uses_targets=True,
     imblearn="imblearn.under_sampling:RandomUnderSampler",
     runner=partial(undersample, pick=_random_pick),
@@ -176,6 +198,7 @@ register(StrategySpec(
         ParamSpec("version", "int", 1, 1, 3, help="NearMiss version 1, 2 or 3."),
         ParamSpec("n_neighbors", "int", 3, 1, 100, help="Neighbours in the smallest class used for the mean distance."),
         ParamSpec("n_neighbors_ver3", "int", 3, 1, 100, help="Version 3 only: neighbours kept per small-class row."),
+        TAIL_GUARD,
     ),
     uses_targets=True,
     k_param="n_neighbors",
@@ -190,7 +213,7 @@ register(StrategySpec(
     "under",
     "Replace large classes by k-means centroids, keeping the real row nearest to each centroid (hard voting), "
     "so every kept row is a real row.",
-    (),
+    (TAIL_GUARD,),
     uses_targets=True,
     imblearn="imblearn.under_sampling:ClusterCentroids",
     reference="imbalanced-learn ClusterCentroids",

@@ -26,6 +26,11 @@ def test_summary_rows_and_metrics(space):
     table = summary_table(space.class_counts(), [("Random", over), ("Weights", weights)], head_min=30, tail_max=5)
     assert list(table["strategy"]) == ["before", "Random", "Weights (weighted)"]
     before, after, weighted = table.to_dict("records")
+    assert list(table.columns) == ["strategy", "rows", "added", "removed", "classes lost", "tail rows lost",
+                                   "imbalance ratio", "evenness", "effective classes", "Gini", "tail classes",
+                                   "runtime (s)"]
+    assert [r["classes lost"] for r in (before, after, weighted)] == [0, 0, 0]
+    assert [r["tail rows lost"] for r in (before, after, weighted)] == [0, 0, 0]
     assert (before["rows"], before["imbalance ratio"], before["tail classes"]) == (52, 20.0, 1)
     # random over: b 10 -> 20, c 2 -> 20; a keeps 40
     assert (after["rows"], after["added"], after["removed"], after["imbalance ratio"]) == (80, 28, 0, 2.0)
@@ -38,9 +43,11 @@ def test_summary_rows_and_metrics(space):
 
 
 def test_class_changes_count_added_and_removed_rows(space):
-    under = resample(space, "random_under", target="cap:15", seed=0)
+    under = resample(space, "random_under", target="cap:15", seed=0, params={"min_class_rows": 0})
+    guarded = resample(space, "random_under", target="cap:15", seed=0)  # the tail guard stops a at 20 rows
     over = resample(space, "random_over", target="floor:20", seed=0)
-    table = class_changes(space, [("Under", under), ("Over", over)]).set_index("class")
+    table = class_changes(space, [("Under", under), ("Guarded", guarded), ("Over", over)]).set_index("class")
     assert list(table.index) == ["a", "b", "c"]
     assert table.loc["a", "Under: −"] == 25 and table.loc["b", "Under: −"] == 0
+    assert table.loc["a", "Guarded: −"] == 20 and table.loc["b", "Guarded: −"] == 0
     assert table.loc["b", "Over: +"] == 10 and table.loc["c", "Over: +"] == 18 and table.loc["a", "Over: +"] == 0

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
 from core.errors import ParameterError
-from core.strategies import FAMILIES, PARAM_KINDS, REGISTRY, code_snippet, parse_pipeline, validate_params
+from core.strategies import FAMILIES, PARAM_KINDS, REGISTRY, code_snippet, parse_pipeline, resample, validate_params
+from tests.core.test_resample import space
 
 NAMES = {
     "none", "random_over", "smote", "borderline_smote", "svm_smote", "kmeans_smote", "adasyn", "smote_nc",
@@ -25,13 +28,17 @@ def test_registry_names_and_specs():
             assert spec.k_param in spec.defaults()
     for name in ("isolation_forest", "lof", "centroid_distance"):
         assert REGISTRY[name].param("min_class_rows").default == 20
+    for spec in REGISTRY.values():  # the tail guard of every strategy that removes rows by class
+        if spec.family in ("clean", "under", "combined"):
+            assert spec.param("min_class_rows").default == 20 and spec.param("min_class_rows").low == 0
     assert REGISTRY["effective_number_weights"].param("beta").default == 0.999
     assert REGISTRY["near_miss"].param("version").low == 1 and REGISTRY["near_miss"].param("version").high == 3
 
 
 def test_validate_coerces_and_rejects():
     assert validate_params("smote", {"k_neighbors": "3"}) == {"k_neighbors": 3}
-    assert validate_params("random_under", {}) == {}
+    assert validate_params("none", {}) == {}
+    assert validate_params("random_under", {}) == REGISTRY["random_under"].defaults()  # defaults filled in
     with pytest.raises(ParameterError, match=r"k_neighbors=0 .*1\.\.100"):
         validate_params("smote", {"k_neighbors": 0})
     with pytest.raises(ParameterError, match="k_neighbors=2.5"):
@@ -82,3 +89,18 @@ def test_code_snippet_runs(name, params, target):
     assert len(env["X"]) == len(env["y"])
     if "weights" in name:
         assert len(env["sample_weight"]) == len(env["y"])
+
+
+@pytest.mark.parametrize("name,params", [("smote", {"k_neighbors": 4}), ("random_over", {})])
+def test_over_sampler_snippet_keeps_every_row_and_equals_skewlab_under_a_hybrid_target(name, params):
+    sp = space("yeast")  # its smallest class has 5 rows: SMOTE with k=4 runs on every class
+    code = code_snippet(name, params, "hybrid:200:60", 0)
+    assert "RandomUnderSampler" not in code and "random_under+smote" in code
+    env = {"X": sp.X.copy(), "y": sp.y.astype(str)}
+    exec(compile(code, "<snippet>", "exec"), env)
+    r = resample(sp, name, params=params, target="hybrid:200:60")
+    before = sp.class_counts()
+    assert dict(Counter(env["y"].tolist())) == r.counts_after == {c: max(n, 60) for c, n in before.items()}
+    np.testing.assert_array_equal(env["X"][: sp.n_rows], sp.X)  # no row removed, originals first
+    assert env["y"][sp.n_rows :].tolist() == r.y[sp.n_rows :].tolist()
+    np.testing.assert_array_equal(env["X"][sp.n_rows :], r.X[sp.n_rows :])  # imbalanced-learn's rows, bit for bit

@@ -128,14 +128,19 @@ def test_three_strategies_on_an_upload(page, server_url, tmp_path):
     # Kites (3 rows) is too small for SMOTE: the page asks, and we let it random over-sample that class.
     expect(page.locator('[data-testid="stAlert"]').filter(has_text="Kites (3)")).to_be_visible()
     set_tail_floor(page, FLOOR)
+    # The default lowers k for such classes; the analyst asks to be stopped instead.
+    expect(page.get_by_role("radio", name="Lower k for those classes")).to_be_checked()
+    choose_radio(page, "Stop and tell me (no change)")
     expect(page.get_by_role("radio", name="Stop and tell me (no change)")).to_be_checked()
 
-    # First run with the default choice: SMOTE fails with the class named, the two others finish.
+    # First run with that choice: SMOTE fails with the class named (and the way forward in the page's
+    # words), the two others finish.
     page.get_by_role("button", name="Run strategies").click()
     wait_idle(page)
     no_exception(page)
     failure = page.locator('[data-testid="stAlertContentError"]').filter(
-        has_text="SMOTE: 1 class is too small: 'Kites' has 3 rows; SMOTE with k_neighbors=5 needs at least 6.")
+        has_text="SMOTE: 1 class is too small: 'Kites' has 3 rows; SMOTE with k_neighbors=5 needs at least 6. "
+                 "Choose what to do with them under Small classes: 'Lower k for those classes', ")
     expect(failure).to_have_count(1)
     expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(2)  # the message + its detail expander
     first = {r["strategy"]: (r["rows"], r["added"]) for r in grid_records(results_table(page), showing="Random under-sampling")}

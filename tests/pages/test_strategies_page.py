@@ -26,6 +26,7 @@ def test_runs_side_by_side_and_one_failure_does_not_stop_the_others(app):
                                                        "balanced_weights"]).run()
     at.radio(key="choice_target_kind").set_value("floor").run()
     at.number_input(key="choice_floor").set_value(30).run()
+    at.radio(key="choice_small_classes").set_value("error").run()  # stop and tell me
     at.button(key="run").click().run()
     assert not at.exception
     errors = [e.value for e in at.error]
@@ -40,6 +41,27 @@ def test_runs_side_by_side_and_one_failure_does_not_stop_the_others(app):
     assert table.loc["Random under-sampling", "added"] == 0
     assert table.loc["Balanced class weights (weighted)", "rows"] == 75
     assert "SMOTE" not in table.index
+    # lost classes are counted: the tail guard keeps every class, so nothing is lost anywhere
+    assert list(table.columns[3:5]) == ["classes lost", "tail rows lost"]
+    assert (table["classes lost"] == 0).all() and (table["tail rows lost"] == 0).all()
+
+
+def test_table_shows_classes_lost_when_the_guard_is_off(app):
+    # 'c' (3 rows) sits inside 'a': ENN without the tail guard removes all of it
+    rows = [f"a-{i},{i % 10}.0,a" for i in range(60)] + [f"c-{i},{i * 3 + 1}.05,c" for i in range(3)]
+    at = upload(app, "shop.csv", ("sku,price,category\n" + "\n".join(rows) + "\n").encode())
+    at = goto(at, "Strategies")
+    at.multiselect(key="choice_strategies").set_value(["enn", "tomek_links"]).run()
+    at.number_input(key="p::enn::enn::min_class_rows").set_value(0).run()
+    at.selectbox(key="p::enn::enn::classes").set_value("all").run()
+    at.button(key="run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = summary(at)
+    enn = table.loc["Edited nearest neighbours"]
+    assert (enn["classes lost"], enn["tail rows lost"], enn["removed"]) == (1, 3, 3)
+    assert enn["imbalance ratio"] == float("inf")
+    assert table.loc["Tomek links", "classes lost"] == 0
+    assert any("inf (largest / 0)" in c.value for c in at.caption)
 
 
 def test_small_class_choice_lets_smote_run(app):
@@ -73,3 +95,39 @@ def test_defaults_suit_long_tails(app):
     assert at.session_state["choice_cap"] == 500
     assert len(at.session_state["choice_strategies"]) == 6
     assert "isolation_forest+smote" in at.session_state["choice_strategies"]
+
+
+def test_built_in_sample_runs_every_cleaner_and_under_sampler_with_defaults(app):
+    """The page's defaults plus every cleaner / under-sampler / SMOTE-then-clean (from the registry) on the
+    built-in sample: all finish, and the tail guard keeps every class and every tail row."""
+    from core.strategies import REGISTRY
+
+    at = goto(app, "Strategies")
+    guarded = [n for n, s in REGISTRY.items() if s.family in ("clean", "under", "combined")]
+    chosen = list(dict.fromkeys([*at.session_state["choice_strategies"], *guarded]))  # random_under is in both
+    at.multiselect(key="choice_strategies").set_value(chosen).run()
+    at.radio(key="choice_small_classes").set_value("lower_k").run()  # the sample has singletons
+    at.button(key="run").click().run(timeout=600)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = summary(at)
+    assert len(table) == 1 + len(chosen) == 1 + 6 + len(guarded) - 1
+    assert table["rows"].iloc[0] == 9310 and table["tail classes"].iloc[0] == 29
+    assert (table["classes lost"] == 0).all() and (table["tail rows lost"] == 0).all()
+    assert (table.loc[[REGISTRY[n].label for n in guarded], "removed"] > 0).all()
+
+
+def test_a_small_class_failure_names_the_choices_as_the_page_does(app):
+    at = upload(app, "shop.csv", catalog_csv())
+    at = goto(at, "Strategies")
+    assert at.radio(key="choice_small_classes").value == "lower_k"  # the default runs every k-NN method
+    at.multiselect(key="choice_strategies").set_value(["smote"]).run()
+    at.radio(key="choice_target_kind").set_value("floor").run()
+    at.number_input(key="choice_floor").set_value(30).run()
+    at.radio(key="choice_small_classes").set_value("error").run()
+    at.button(key="run").click().run()
+    assert not at.exception
+    text = " ".join(e.value for e in at.error)
+    assert "1 class is too small: 'c' has 3 rows; SMOTE with k_neighbors=5 needs at least 6." in text
+    assert ("Choose what to do with them under Small classes: 'Lower k for those classes', 'Random over-sample them "
+            "instead', 'Merge them into 'Other'', 'Leave them out (rows kept as they are)'.") in text
+    assert "small_classes=" not in text and "lower_k" not in text
