@@ -142,7 +142,8 @@ if share >= 0.05:
 
 # ------------------------------------------------------------------ roles
 st.subheader("Column roles")
-st.caption("Inferred from the first 20,000 rows; change any role. Ids are never used as features.")
+st.caption("Roles inferred from the first 20,000 rows; missing and distinct are counted on all rows. Change any "
+           "role. Ids are never used as features.")
 infos = ui.column_infos(ui.table_key(), ui.table_key()[1:], frame)
 roles = st.session_state["roles"]
 editor_frame = pd.DataFrame({

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.charts import evaluation as charts_eval
 from core.errors import SkewlabError
-from core.evaluation import BASELINES, CLASSIFIERS, METRICS, evaluate
+from core.evaluation import BASELINES, CLASSIFIERS, GMEAN_DESCRIPTION, METRICS, evaluate
 from ui import cache, nav, runs
 from ui import common as ui
 from ui.forms import strategy_label
@@ -153,7 +153,15 @@ except SkewlabError as exc:
 
 # ------------------------------------------------------------------ table
 tbl = ev.table()
-show = pd.DataFrame({"strategy": tbl["strategy"], "classifier": [ev.classifiers[c]["label"] for c in tbl["classifier"]]})
+
+
+def shown_as(key: str) -> str:
+    """A strategy as every page names it (pipelines joined by " → "), with its run key when they differ."""
+    name = ev.result(key, clf).name
+    return strategy_label(name) + ("" if key == name else f" [{key}]")
+
+
+show = pd.DataFrame({"strategy": [shown_as(k) for k in tbl["key"]], "classifier": [ev.classifiers[c]["label"] for c in tbl["classifier"]]})
 for m, label in METRICS.items():
     show[label] = tbl[m]
 lo, hi = tbl[f"{metric}_ci_low"], tbl[f"{metric}_ci_high"]
@@ -167,6 +175,7 @@ show["predict s / fold"] = tbl["predict_s"]
 st.subheader("Strategies x classifiers")
 st.caption("Means over folds; ▲ / ▼ = significantly better / worse than no resampling with the same classifier "
            f"({ev.results[-1].test if ev.results else 'paired t-test'}, p < 0.05). Click a header to sort.")
+st.caption(f":material/info: {GMEAN_DESCRIPTION}")
 st.dataframe(
     show, width="stretch", hide_index=True, key="eval_table",
     column_config={
@@ -184,7 +193,7 @@ st.plotly_chart(charts_eval.group_recall_bars(ev, clf), width="stretch", key="ev
 others = [s for s in ev.strategies if s != "none"]
 if others:
     st.subheader("Which classes gained, which lost")
-    label_of = {s: ev.result(s, clf).label for s in ev.strategies}
+    label_of = {s: shown_as(s) for s in ev.strategies}
     strat = st.selectbox("Strategy", others, key="eval_change_strategy", format_func=lambda s: label_of[s])
     change = ev.recall_change(strat, clf)
     tail = change[change["group"] == "tail"]
@@ -201,7 +210,7 @@ if others:
                                     for c in ("baseline_recall", "recall", "change")})
 
 st.subheader("Confusion matrix")
-label_of = {s: ev.result(s, clf).label for s in ev.strategies}
+label_of = {s: shown_as(s) for s in ev.strategies}
 cstrat = st.selectbox("Strategy", list(ev.strategies), key="eval_confusion_strategy",
                       index=min(1, len(ev.strategies) - 1) if len(ev.strategies) > 2 else 0,
                       format_func=lambda s: label_of[s])

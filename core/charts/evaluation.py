@@ -29,10 +29,34 @@ def _mark(result, metric: str) -> str:
     return ""
 
 
+#: Note on a chart whose value axis leaves 0 out.
+AXIS_NOTE = "The axis does not start at 0: compare bar tops, not bar lengths."
+
+
+def value_range(evaluation: Evaluation, metric: str, *, pad: float = 0.15) -> list[float] | None:
+    """Value axis that shows differences: from a bit below the lowest interval end (the mean when there is
+    no interval) to a bit above the highest, ``pad`` of the span on each side (0.02 when all are equal),
+    kept inside the metric's range. None when no result has a value."""
+    from core.evaluation import metric_range
+
+    ends = []
+    for r in evaluation.results:
+        iv = r.metrics[metric]
+        ends += [v for v in (iv.ci_low, iv.mean, iv.ci_high) if not math.isnan(v)]
+    if not ends:
+        return None
+    low, high = min(ends), max(ends)
+    margin = (high - low) * pad if high > low else 0.02
+    bounds = metric_range(metric)
+    return [max(low - margin, bounds["low"]), min(high + margin * 1.5, bounds["high"] + margin)]
+
+
 def metric_bars(evaluation: Evaluation, metric: str = "macro_f1") -> go.Figure:
     """Mean of ``metric`` per strategy (bars grouped by classifier) with 95% interval error bars.
 
-    ▲ / ▼ above a bar: significantly better / worse than no resampling (paired test, p < 0.05).
+    ▲ / ▼ above a bar: significantly better / worse than no resampling (paired test, p < 0.05). The value
+    axis spans the intervals (:func:`value_range`), not 0 to the top; a note on the chart says so when
+    0 is left out.
     """
     fig = go.Figure()
     labels = _unique_short([evaluation.result(s).label for s in evaluation.strategies], 28)
@@ -52,14 +76,19 @@ def metric_bars(evaluation: Evaluation, metric: str = "macro_f1") -> go.Figure:
             hovertemplate="%{customdata[0]}<br>%{y:.3f} (95% interval %{customdata[1]:.3f}–%{customdata[2]:.3f})"
                           "<br>p vs none: %{customdata[3]}<extra>%{fullData.name}</extra>",
         ))
+    span = value_range(evaluation, metric)
     fig.update_layout(
         template=TEMPLATE, font=FONT, barmode="group",
         title=f"{METRICS[metric]} per strategy (mean over folds, 95% interval; ▲▼ significant vs none)",
         height=440, margin=dict(l=10, r=20, t=70, b=90),
-        yaxis=dict(title=METRICS[metric], rangemode="tozero", gridcolor="#eee"),
+        yaxis=dict(title=METRICS[metric], gridcolor="#eee",
+                   **({"range": span} if span else {"rangemode": "tozero"})),
         xaxis=dict(title=None, tickangle=-20),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
     )
+    if span and not span[0] <= 0 <= span[1]:
+        fig.add_annotation(text=AXIS_NOTE, xref="paper", yref="paper", x=1, y=1.0, xanchor="right", yanchor="bottom",
+                           showarrow=False, font=dict(size=11, color="#868e96"), bgcolor="rgba(255,255,255,0.8)")
     return fig
 
 

@@ -213,21 +213,25 @@ def _as_number(v: object) -> float | None:
 _MONEYISH = re.compile(r"[£$€¥₹%,\u00a0\u202f]|GBP|USD|EUR|JPY|INR", re.I)
 
 
-def _infer_one(name: str, cells: list) -> tuple[str, str, int, int, str]:
+def _infer_one(name: str, cells: list, n_unique_all: int | None = None) -> tuple[str, str, int, int, str]:
     """Role, reason, missing cells, distinct values and an example of one column (plain Python:
-    per-cell work on at most 20,000 cells is faster than pandas' per-call overhead on wide tables)."""
+    per-cell work on at most 20,000 cells is faster than pandas' per-call overhead on wide tables).
+
+    ``n_unique_all``: distinct values of the whole column when ``cells`` is its head; the role is
+    inferred from ``cells``, the distinct count returned and named in the reason is the whole column's."""
     present = [v for v in cells if not _is_missing_cell(v)]
     n_missing = len(cells) - len(present)
     if not present:
-        return Role.IGNORE.value, "every cell is empty", n_missing, 0, ""
+        return Role.IGNORE.value, "every cell is empty", n_missing, n_unique_all or 0, ""
     texts = [v if isinstance(v, str) else str(v) for v in present]
     n_present = len(present)
     n_unique = len(set(texts))
     example = texts[0][:80]
     unique_share = n_unique / n_present
+    shown_unique = n_unique if n_unique_all is None else n_unique_all
 
     def out(role: str, reason: str) -> tuple[str, str, int, int, str]:
-        return role, reason, n_missing, n_unique, example
+        return role, reason, n_missing, shown_unique, example
 
     numbers = [_as_number(v) for v in present]
     parse_rate = sum(x is not None for x in numbers) / n_present
@@ -256,21 +260,34 @@ def _infer_one(name: str, cells: list) -> tuple[str, str, int, int, str]:
         return out(Role.TEXT.value, f"free text (mean {mean_len:.0f} characters)")
     if unique_share >= 0.9 and n_present >= 50:
         return out(Role.TEXT.value, "mostly distinct short strings")
-    return out(Role.CATEGORICAL.value, f"{n_unique:,} distinct values")
+    return out(Role.CATEGORICAL.value, f"{shown_unique:,} distinct values")
+
+
+def _n_distinct(present: pd.Series) -> int:
+    """Distinct values of the non-missing cells, compared as text like :func:`_infer_one` does
+    (numbers and booleans compare as themselves: same count, without turning each into a string)."""
+    if pd.api.types.is_numeric_dtype(present) or pd.api.types.is_bool_dtype(present):
+        return int(present.nunique())
+    return int(present.astype(str).nunique())
 
 
 def describe_columns(frame: pd.DataFrame) -> list[ColumnInfo]:
     """Infer a role for every column, with the reason (label not yet chosen).
 
-    Inference reads at most the first 20,000 rows of each column; missing cells are counted over
-    the whole column.
+    The role is inferred from at most the first 20,000 rows of each column; missing cells and distinct
+    values are counted over the whole column.
     """
     infos = []
     head = frame.iloc[:_SAMPLE]
     for pos, name in enumerate(frame.columns):
-        role, reason, n_missing, n_unique, example = _infer_one(str(name), head.iloc[:, pos].tolist())
+        n_unique_all = None
         if len(frame) > _SAMPLE:
-            n_missing = int(is_missing_label(frame.iloc[:, pos]).sum())
+            column = frame.iloc[:, pos]
+            missing = is_missing_label(column)
+            n_unique_all = _n_distinct(column[~missing])
+        role, reason, n_missing, n_unique, example = _infer_one(str(name), head.iloc[:, pos].tolist(), n_unique_all)
+        if len(frame) > _SAMPLE:
+            n_missing = int(missing.sum())
         infos.append(ColumnInfo(name=str(name), role=role, reason=reason, dtype=str(frame.dtypes.iloc[pos]),
                                 n_missing=n_missing, n_unique=n_unique, example=example))
     return infos

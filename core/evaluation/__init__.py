@@ -25,11 +25,14 @@ from core.evaluation.cv import (
 )
 from core.evaluation.metrics import (
     ALPHA,
+    GMEAN_DESCRIPTION,
+    GMEAN_ZERO_RECALL,
     GROUPS,
     METRICS,
     WILCOXON_MIN,
     Interval,
     fold_metrics,
+    g_mean,
     interval,
     metric_range,
     paired_test,
@@ -37,8 +40,8 @@ from core.evaluation.metrics import (
 from core.evaluation.result import ComparisonResult, Evaluation, FoldLog, FoldScore, Verdict
 
 __all__ = [
-    "ALPHA", "BASELINES", "CLASSIFIERS", "DEFAULT_CLASSIFIER", "FOLDS_RANGE", "GROUPS", "METRICS", "MIN_BUDGET",
+    "ALPHA", "BASELINES", "GMEAN_DESCRIPTION", "GMEAN_ZERO_RECALL", "CLASSIFIERS", "DEFAULT_CLASSIFIER", "FOLDS_RANGE", "GROUPS", "METRICS", "MIN_BUDGET",
     "ON_ERROR", "REPEATS_RANGE", "WILCOXON_MIN", "ClassifierSpec", "ComparisonResult", "Evaluation", "FoldLog",
     "FoldScore", "Interval", "Progress", "Verdict", "WeightedKNN", "budget_sample", "class_scores", "evaluate",
-    "fold_metrics", "get_classifier", "interval", "metric_range", "paired_test",
+    "fold_metrics", "g_mean", "get_classifier", "interval", "metric_range", "paired_test",
 ]

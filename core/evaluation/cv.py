@@ -285,7 +285,7 @@ def _tasks(items: Sequence[tuple[str, str, dict]], splits: Sequence[tuple[int, i
     """One task per strategy and split; a baseline's (and every one with ``on_error="raise"``) must succeed."""
     tasks = []
     for key, name, params in items:
-        label = " + ".join(get_spec(n).label for n in parse_pipeline(name))
+        label = " → ".join(get_spec(n).label for n in parse_pipeline(name))
         must_succeed = settings.on_error == "raise" or name in BASELINES
         tasks.extend(Task(key, name, label, params, r, f, tr, te, must_succeed) for r, f, tr, te in splits)
     return tasks

@@ -2,7 +2,10 @@
 
 * **Metrics per fold**, over the scored classes ``labels`` (sorted):
   ``balanced_accuracy_score(y, p)``; ``f1_score(y, p, labels=labels, average="macro" |
-  "weighted", zero_division=0)``; ``geometric_mean_score(y, p, labels=labels)``;
+  "weighted", zero_division=0)``; G-mean = geometric mean of per-class recall over the scored
+  classes with support in the test part, a class with zero recall counted as recall
+  :data:`GMEAN_ZERO_RECALL` (0.01; without it one class never found makes the G-mean 0 on every
+  long-tailed catalog; equals ``geometric_mean_score(y, p, labels=supported, correction=0.01)``);
   ``matthews_corrcoef(y, p)``; macro PR-AUC = mean over ``labels`` of
   ``average_precision_score(y == c, score_c)`` (probabilities or decision scores);
   head / medium / tail recall = mean per-class recall (``recall_score(..., labels=labels,
@@ -29,8 +32,8 @@ import numpy as np
 from core.data import GROUPS
 
 __all__ = [
-    "ALPHA", "GROUPS", "METRICS", "WILCOXON_MIN", "Interval", "finite_or_none", "fold_metrics", "interval", "metric_range",
-    "paired_test", "paired_test_name",
+    "ALPHA", "GMEAN_DESCRIPTION", "GMEAN_ZERO_RECALL", "GROUPS", "METRICS", "WILCOXON_MIN", "Interval", "finite_or_none",
+    "fold_metrics", "g_mean", "interval", "metric_range", "paired_test", "paired_test_name",
 ]
 
 #: Metrics in display order, with their labels.
@@ -38,13 +41,22 @@ METRICS: dict[str, str] = {
     "balanced_accuracy": "balanced accuracy",
     "macro_f1": "macro F1",
     "weighted_f1": "weighted F1",
-    "g_mean": "G-mean",
+    "g_mean": "G-mean (zero recall as 0.01)",
     "mcc": "MCC",
     "macro_pr_auc": "macro PR-AUC",
     "head_recall": "head recall",
     "medium_recall": "medium recall",
     "tail_recall": "tail recall",
 }
+#: Recall a class with zero recall counts as in the G-mean (a plain G-mean is 0 as soon as one class is
+#: never found, which on a long-tailed catalog is always).
+GMEAN_ZERO_RECALL = 0.01
+#: What the G-mean is, in the words of the Evaluate page.
+GMEAN_DESCRIPTION = (
+    f"G-mean = geometric mean of the per-class recalls over the classes present in the test part; a class "
+    f"with zero recall counts as recall {GMEAN_ZERO_RECALL:g} (a plain G-mean is 0 as soon as one class is never "
+    "found, so it would be 0 for every strategy on a long-tailed catalog)."
+)
 #: Paired fold scores from which the Wilcoxon signed-rank test replaces the paired t-test.
 WILCOXON_MIN = 10
 #: Significance level of the paired test.
@@ -151,6 +163,16 @@ def paired_test(a: Sequence[float], b: Sequence[float]) -> tuple[float | None, s
     return float(p), name
 
 
+def g_mean(recall: np.ndarray, support: np.ndarray) -> float:
+    """Geometric mean of per-class ``recall`` over the classes with ``support`` > 0, a zero recall
+    counted as :data:`GMEAN_ZERO_RECALL` (NaN when no class has support)."""
+    r = np.asarray(recall, dtype=np.float64)[np.asarray(support) > 0]
+    if r.size == 0:
+        return math.nan
+    r = np.where(r == 0, GMEAN_ZERO_RECALL, r)
+    return float(np.exp(np.mean(np.log(r))))
+
+
 def fold_metrics(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None, labels: list[str],
                  groups: Mapping[str, str]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """Every metric of one test part, and precision / recall / F1 / support of every class.
@@ -165,7 +187,6 @@ def fold_metrics(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | No
     groups : mapping
         Group (head / medium / tail) of every class.
     """
-    from imblearn.metrics import geometric_mean_score
     from sklearn.metrics import (
         average_precision_score,
         balanced_accuracy_score,
@@ -181,7 +202,7 @@ def fold_metrics(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | No
             "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
             "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
             "weighted_f1": float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)),
-            "g_mean": float(geometric_mean_score(y_true, y_pred, labels=labels, average="multiclass")),
+            "g_mean": g_mean(rec, sup),
             "mcc": float(matthews_corrcoef(y_true, y_pred)),
         }
         if scores is None:

@@ -138,7 +138,8 @@ def test_smote_logreg_matches_a_hand_written_script(yeast):
         scores["balanced_accuracy"].append(balanced_accuracy_score(t, pred))
         scores["macro_f1"].append(f1_score(t, pred, average="macro"))
         scores["weighted_f1"].append(f1_score(t, pred, average="weighted"))
-        scores["g_mean"].append(geometric_mean_score(t, pred))
+        present = [c for c in classes if (t == c).any()]
+        scores["g_mean"].append(geometric_mean_score(t, pred, labels=present, correction=0.01))
         scores["mcc"].append(matthews_corrcoef(t, pred))
         cols = list(model.classes_)
         scores["macro_pr_auc"].append(np.mean([average_precision_score(t == c, proba[:, cols.index(c)]) for c in classes]))
@@ -208,6 +209,74 @@ def test_knn_uses_class_weights_and_they_change_its_votes(yeast):
 
 
 # ------------------------------------------------------------------------------------ statistics
+
+
+def test_g_mean_counts_zero_recall_as_the_stated_floor_over_present_classes():
+    from imblearn.metrics import geometric_mean_score
+
+    from core.evaluation.metrics import GMEAN_DESCRIPTION, GMEAN_ZERO_RECALL, fold_metrics
+
+    # recalls over the classes present: a 2/3, b 1/2, c 0 (never found); d is scored but absent from the test part
+    y_true = np.array(["a", "a", "a", "b", "b", "c"])
+    y_pred = np.array(["a", "a", "b", "b", "a", "a"])
+    labels = ["a", "b", "c", "d"]
+    groups = {c: "head" for c in labels}
+    m, per_class = fold_metrics(y_true, y_pred, None, labels, groups)
+    by_hand = (2 / 3 * 1 / 2 * 0.01) ** (1 / 3)
+    assert GMEAN_ZERO_RECALL == 0.01
+    assert m["g_mean"] == pytest.approx(by_hand, abs=1e-12)
+    assert m["g_mean"] == pytest.approx(0.1494, abs=1e-4)
+    assert m["g_mean"] == pytest.approx(
+        geometric_mean_score(y_true, y_pred, labels=["a", "b", "c"], correction=0.01), abs=1e-12)
+    # the plain G-mean is 0 here: that is what the floor is for
+    assert geometric_mean_score(y_true, y_pred, labels=["a", "b", "c"]) == 0.0
+    assert per_class["d"]["support"] == 0
+    # every recall non-zero: the plain geometric mean, identical to imbalanced-learn's default
+    y_pred2 = np.array(["a", "a", "b", "b", "a", "c"])
+    m2, _ = fold_metrics(y_true, y_pred2, None, labels, groups)
+    assert m2["g_mean"] == pytest.approx((2 / 3 * 1 / 2 * 1) ** (1 / 3), abs=1e-12)
+    assert m2["g_mean"] == pytest.approx(geometric_mean_score(y_true, y_pred2, labels=["a", "b", "c"]), abs=1e-12)
+    # the name and the page's description say what is computed
+    assert METRICS["g_mean"] == "G-mean (zero recall as 0.01)"
+    assert "classes present in the test part" in GMEAN_DESCRIPTION and "counts as recall 0.01" in GMEAN_DESCRIPTION
+
+
+def test_metric_bars_axis_spans_the_intervals_not_zero(yeast_leak_run):
+    from core.charts.evaluation import AXIS_NOTE, metric_bars
+
+    ev = yeast_leak_run
+    ivs = [r.metrics["macro_f1"] for r in ev.results]
+    low, high = min(iv.ci_low for iv in ivs), max(iv.ci_high for iv in ivs)
+    span = high - low
+    assert low > 0.1 and span > 0
+    fig = json.loads(metric_bars(ev, "macro_f1").to_json())
+    y_range = fig["layout"]["yaxis"]["range"]
+    # 15 % of the spread below the lowest interval end, 22.5 % above the highest (room for the ▲▼ marks)
+    assert y_range == pytest.approx([low - 0.15 * span, high + 0.225 * span], abs=1e-12)
+    assert "rangemode" not in fig["layout"]["yaxis"]
+    # every interval is inside the axis, and the chart says 0 is left out
+    for bar in fig["data"]:
+        for mean, up, down in zip(bar["y"], bar["error_y"]["array"], bar["error_y"]["arrayminus"]):
+            assert y_range[0] < mean - down and mean + up < y_range[1]
+    assert [a["text"] for a in fig["layout"]["annotations"]] == [AXIS_NOTE]
+    assert "does not start at 0" in AXIS_NOTE
+
+
+def test_value_range_stays_in_the_metric_range_and_pads_equal_values():
+    from types import SimpleNamespace
+
+    from core.charts.evaluation import value_range
+    from core.evaluation import Interval
+
+    def ev(*ivs):
+        return SimpleNamespace(results=[SimpleNamespace(metrics={"macro_f1": iv}) for iv in ivs])
+
+    # intervals reaching 0: the axis starts at 0 (the metric's low end), never below
+    assert value_range(ev(Interval(0.02, 0.0, 0.05, 5), Interval(0.06, 0.02, 0.10, 5)), "macro_f1") == \
+        pytest.approx([0.0, 0.10 + 0.225 * 0.10])
+    # no intervals (one fold): the means set the range; equal means get +-0.02 (0.03 above)
+    assert value_range(ev(Interval(0.5, math.nan, math.nan, 1)), "macro_f1") == pytest.approx([0.48, 0.53])
+    assert value_range(ev(Interval(math.nan, math.nan, math.nan, 0)), "macro_f1") is None
 
 
 def test_interval_is_t_based():

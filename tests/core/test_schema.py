@@ -141,6 +141,28 @@ def test_free_text_and_categorical():
     assert infos["brand"].reason == "4 distinct values"
 
 
+def test_distinct_values_are_counted_on_every_row_not_the_first_20000():
+    n = 25_000
+    cat = np.array(["LEGO", "Hasbro", "Mattel"] * (n // 3 + 1), dtype=object)[:n]
+    cat[20_500] = "Bandai"  # a 4th value, first seen after row 20,000
+    cat[21_000] = "n/a"  # a missing token: not a value
+    cat[22_000] = None
+    qty = np.arange(n) % 7 + 0.0
+    qty[24_000] = 99.0  # an 8th number after row 20,000
+    qty[24_001] = np.nan
+    frame = pd.DataFrame({"brand": cat, "qty": qty, "v": ["x", "y"] * (n // 2)})
+    infos = {i.name: i for i in describe_columns(frame)}
+    assert infos["brand"].role == "categorical"
+    assert infos["brand"].n_unique == 4 == len({c for c in cat if c not in (None, "n/a")})
+    assert infos["brand"].reason == "4 distinct values"
+    assert infos["brand"].n_missing == 2
+    assert infos["qty"].role == "numeric"
+    assert infos["qty"].n_unique == 8 and infos["qty"].n_missing == 1
+    # the first 20,000 rows alone hold 3 brands and 7 numbers
+    head = {i.name: i for i in describe_columns(frame.iloc[:20_000])}
+    assert (head["brand"].n_unique, head["qty"].n_unique) == (3, 7)
+
+
 # ---------------------------------------------------------------- parse_numeric
 
 

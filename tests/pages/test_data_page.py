@@ -32,6 +32,21 @@ def test_upload_semicolon_cp1252_is_read_and_labelled(app):
     assert any("2 classes" in m.value for m in at.markdown)
 
 
+def test_role_table_counts_distinct_values_on_every_row(app):
+    # 20,600 rows; the brand "Zeta" first appears at row 20,300, after the 20,000 rows roles are inferred from
+    brands = ["Alpha", "Beta", "Gamma"]
+    rows = [f"toy {i},{brands[i % 3] if i != 20_300 else 'Zeta'},{'a' if i % 2 else 'b'}\n" for i in range(20_600)]
+    at = upload(app, "big.csv", ("name,brand,category\n" + "".join(rows)).encode())
+    assert not at.exception
+    assert metric(at, "Rows") == "20,600"
+    assert at.session_state["label"] == "category"
+    table = next(d.value for d in at.dataframe if "distinct" in d.value.columns)
+    row = table.set_index("column").loc["brand"]
+    assert (row["role"], row["distinct"], row["why"]) == ("categorical", 4, "4 distinct values")
+    assert any(c.value.startswith("Roles inferred from the first 20,000 rows; missing and distinct are counted on all "
+                                  "rows.") for c in at.caption)
+
+
 def test_bad_upload_shows_message_and_no_exception(app):
     at = upload(app, "broken.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
     assert not at.exception

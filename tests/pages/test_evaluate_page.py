@@ -51,6 +51,19 @@ def test_evaluate_page_runs_and_shows_the_comparison(app):
     # the best strategy is named, with its caveat when intervals overlap
     verdicts = [m.value for m in list(at.success) + list(at.warning) if m.value.startswith("Best macro F1")]
     assert len(verdicts) == 1
+    # the G-mean is named for what it computes, explained on the page, and not 0 on this long tail
+    assert any(c.value.startswith(":material/info: G-mean = geometric mean of the per-class recalls over the classes "
+                                  "present in the test part; a class with zero recall counts as recall 0.01")
+               for c in at.caption)
+    assert (table["G-mean (zero recall as 0.01)"] > 0).all()
+    # the macro F1 bar chart's axis spans the intervals (read from the table), not 0 to the top, and says so
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith("macro F1 per strategy"))
+    ends = [float(x) for cell in table["macro F1 95% interval"] for x in cell.split(" – ")]
+    low, high = spec["layout"]["yaxis"]["range"]
+    assert 0 < low < min(ends) - 0.0005 and high > max(ends) + 0.0005
+    assert [a["text"] for a in spec["layout"]["annotations"]] == [
+        "The axis does not start at 0: compare bar tops, not bar lengths."]
 
 
 def test_revisit_is_served_from_the_cache(app):
