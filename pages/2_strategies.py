@@ -10,6 +10,8 @@ from core.strategies.cost import check_fits, estimate
 from ui import common as ui
 from ui import nav, runs
 from ui.forms import FAMILY_LABELS, current_params, option_label, strategy_form, strategy_label
+from ui.notes import group_notes
+from ui.tables import NOT_APPLICABLE_NOTE, with_dashes
 
 table, choice = ui.catalog_page(nav.STRATEGIES)
 profile = ui.current_profile(table, choice)
@@ -200,15 +202,17 @@ def worst_loss(column: pd.Series) -> list[str]:
     return ["background-color: #f8d7da; font-weight: bold" if top > 0 and v == top else "" for v in column]
 
 
+summary = with_dashes(summary, {"runtime (s)": lambda v: f"{v:.2f}"})  # "before" ran nothing: a dash
 styled = summary.style.apply(worst_loss, subset=LOSSES).format(
     {"rows": "{:,}", "imbalance ratio": "{:.1f}", "evenness": "{:.3f}", "effective classes": "{:.1f}",
-     "Gini": "{:.3f}", "runtime (s)": "{:.2f}"}, na_rep="")
+     "Gini": "{:.3f}"})
 st.dataframe(styled, hide_index=True, width="stretch")
 st.caption("**classes lost**: classes with rows before and none after; **tail rows lost**: real rows of tail classes "
            f"(fewer than {profile.tail_max} rows before) no longer in their class; the worst of each is highlighted. "
            "A lost class counts in the metrics after as a class with 0 rows, so its imbalance ratio is inf (largest / 0). "
            "Cleaners and under-samplers keep every class unless their tail guard (min_class_rows) is 0. "
-           "Reweighting strategies change no rows: their metrics use the sum of sample weights per class.")
+           "Reweighting strategies change no rows: their metrics use the sum of sample weights per class. "
+           f"{NOT_APPLICABLE_NOTE} (the runtime of **before**, the data as loaded).")
 
 if ok:
     after_counts = {}
@@ -228,6 +232,20 @@ if ok:
     st.dataframe(delta[keep], hide_index=True, width="stretch", height=320)
     st.caption("+ synthetic rows added, − original rows removed. Columns that are zero everywhere are hidden.")
 
+NOTES_SHOWN = 3  # notes shown as boxes; the rest go into one expander
+
+
+def show_notes(notes: list[str]) -> None:
+    """The first notes of a run as info boxes, the others as a compact list in an expander "N more notes"
+    (notes that differ only in their numbers and quoted names are listed once, with how many there are)."""
+    for note in notes[:NOTES_SHOWN]:
+        st.info(note, icon=":material/info:")
+    rest = notes[NOTES_SHOWN:]
+    if rest:
+        with st.expander(f"{len(rest):,} more note{'s' if len(rest) > 1 else ''}"):
+            st.markdown("\n".join(f"- {line}" for line in group_notes(rest)))
+
+
 st.subheader("Details")
 for o in outcomes:
     with st.expander(o.label + (" · failed" if o.error else f" · {o.result.runtime_s:.2f} s")):
@@ -235,8 +253,7 @@ for o in outcomes:
             st.error(o.error)
             continue
         r = o.result
-        for note in r.notes:
-            st.info(note, icon=":material/info:")
+        show_notes(r.notes)
         if r.n_removed:
             reasons = pd.Series(r.removed_reason.astype(str)).str.replace(r"\s*\(.*\)$", "", regex=True).value_counts()
             st.write("Removed rows by reason:")

@@ -7,6 +7,7 @@ from core.errors import SkewlabError
 from core.mapping import audit as caudit
 from ui import common as ui
 from ui import map_view, nav, runs
+from ui.tables import NOT_APPLICABLE_NOTE, percent, with_dashes
 
 table, choice = ui.catalog_page(nav.MAP)
 outcomes = runs.require_runs(table, choice)
@@ -112,13 +113,17 @@ st.caption(
     "Impossible values: on the raw interpolated rows before repair (negative where the column never is, fractions "
     "in whole-number columns, outside the class's observed range). Worst first."
 )
-summary = caudit.summary_table(audits, [o.label for o in ok])
+RATES = ("overlap", "near copies", "impossible values", "tail rows lost", "worst issue")
+summary = with_dashes(caudit.summary_table(audits, [o.label for o in ok]),
+                      {**dict.fromkeys(RATES, percent), "worst drift": lambda v: f"{v:.2f}"})
 pct = st.column_config.NumberColumn(format="percent")
 st.dataframe(summary, width="stretch", hide_index=True, column_config={
     "overlap": pct, "near copies": pct, "impossible values": pct, "tail rows lost": pct, "worst issue": pct,
     "worst drift": st.column_config.NumberColumn(format="%.2f", help="Largest KS (numeric) or total variation "
                                                  "(categorical) distance between a class's real and synthetic rows."),
 })
+st.caption(f"{NOT_APPLICABLE_NOTE}: a strategy without synthetic rows has no overlap, near copies, impossible "
+           "values or drift.")
 
 labels = [o.label for o in ok]
 pick = st.selectbox("Details of", labels, key="choice_map_audit_strategy")

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
-APP_ICON = ":material/balance:"
+#: The favicon, a file served by the app itself: a `:material/...:` page icon makes the browser fetch its SVG
+#: from fonts.gstatic.com, and the app promises that the browser asks no other host for anything.
+APP_ICON = str(Path(__file__).resolve().parent / "assets" / "favicon.png")
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,11 @@ def link(step: Step, label: str | None = None, icon: str | None = None) -> None:
 
 def run_app() -> None:
     """The app: the navigation over every step, the page config, then the page the URL or a link asks for."""
+    # The icon goes first: the browser takes the chosen page's icon as favicon when the navigation arrives
+    # before any page icon, and a `:material/...:` favicon is fetched from fonts.gstatic.com.
+    st.set_page_config(page_icon=APP_ICON, layout="wide")
     chosen = st.navigation([page(step) for step in STEPS], position="hidden")
-    st.set_page_config(page_title=f"{chosen.title} · Skewlab", page_icon=APP_ICON, layout="wide")
+    st.set_page_config(page_title=f"{chosen.title} · Skewlab")
     _run.inside = True
     try:
         chosen.run()
