@@ -30,7 +30,7 @@ from core.neighbors.knn import sklearn_kneighbors
 from core.strategies.spec import ParamSpec, StrategySpec, register
 from core.strategies.state import Ctx, State, active_counts
 
-__all__ = ["CLASSES_PARAM", "TAIL_GUARD", "Rule", "clean", "enn_rule", "guard_note", "guard_removals", "run_cleaner",
+__all__ = ["CLASSES_PARAM", "TAIL_GUARD", "Rule", "clean", "cleanable_classes", "enn_rule", "guard_note", "guard_removals", "run_cleaner",
            "tomek_rule"]
 
 Rule = Callable[..., tuple[np.ndarray, list[str]]]
@@ -91,7 +91,7 @@ def clean(state: State, ctx: Ctx, rule: Rule, p: Mapping[str, Any], *, classes_c
         return
     active = np.flatnonzero(np.isin(state.yc, [state.code(c) for c in counts]))
     X, y = state.X[active], state.labels(active)
-    remove, reasons = rule(X, y, _clean_classes(counts, classes_choice), counts, p, ctx.seed, state.notes)
+    remove, reasons = rule(X, y, cleanable_classes(counts, classes_choice), counts, p, ctx.seed, state.notes)
     remove = np.asarray(remove, dtype=np.int64)
     why = dict(zip(remove.tolist(), reasons))
     real = state.pos[active] >= 0
@@ -111,7 +111,8 @@ def run_cleaner(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx
           label=spec.label)
 
 
-def _clean_classes(counts: Mapping[str, int], choice: str) -> set[str]:
+def cleanable_classes(counts: Mapping[str, int], choice: str) -> set[str]:
+    """The classes a cleaner may take rows from (imbalanced-learn's sampling_strategy choice)."""
     hi, lo = max(counts.values()), min(counts.values())
     majority = min(c for c, n in counts.items() if n == hi)
     minority = min(c for c, n in counts.items() if n == lo)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import ResourceError, SmallClassError
-from core.strategies.clean import _clean_classes
+from core.strategies.clean import cleanable_classes
 from core.strategies.smallclass import plan_small_classes
 from core.strategies.spec import REGISTRY, StrategySpec, parse_pipeline, validate_params
 from core.strategies.state import State
@@ -126,7 +126,7 @@ def _clean(spec: StrategySpec, p: Mapping[str, Any], counts: dict[str, int], tar
     """At most every row above the tail guard of the classes the cleaner may take rows from (its ``classes`` choice)."""
     if len(counts) < 2:
         return StepCost(dict(counts))
-    touched = _clean_classes(counts, str(p.get("classes", "not minority")))
+    touched = cleanable_classes(counts, str(p.get("classes", "not minority")))
     return StepCost(dict(counts), may_remove={c: counts[c] - _kept(counts[c], p) for c in touched})
 
 
