@@ -98,6 +98,7 @@ def code_snippet(
     head = [
         f"# Skewlab strategy {name!r}, target {tgt.to_text()!r}, seed {seed}",
         "# X: 2-D float array of features, y: 1-D array of class names",
+        "import math",
         "from collections import Counter",
         "",
         "import numpy as np",

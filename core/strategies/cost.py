@@ -6,9 +6,11 @@ known before the run:
 - over-sampling: classes below their target grow to it (synthetic = target - size), no row goes;
 - under-sampling: classes above their target shrink to it (removed = size - target), none is made,
   no class below ``min(rows, min_class_rows)`` (the tail guard);
-- cleaning and outlier removal: which rows go is found during the run; the estimate keeps every
-  row and states an upper bound (every row of the classes the step may take rows from, above the
-  tail guard; for an outlier share ``contamination``, that share of each class plus one row);
+- outlier removal with a share (Isolation Forest, LOF): ``floor(share * rows)`` rows of every class
+  at or above the tail guard, exactly;
+- cleaning and distance to the centroid: which rows go depends on neighbourhoods and distances and
+  is found during the run; the estimate keeps every row and states an upper bound (every row of
+  the classes the step may take rows from, above the tail guard);
 - SMOTE + cleaning (combined): the over-sampling, then a cleaning over every class;
 - reweighting and the baseline: no row changes.
 
@@ -20,7 +22,6 @@ handled as the run does.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ import numpy as np
 
 from core.errors import ResourceError, SmallClassError
 from core.strategies.clean import cleanable_classes
+from core.strategies.outlier import share_of
 from core.strategies.smallclass import plan_small_classes
 from core.strategies.spec import REGISTRY, StrategySpec, parse_pipeline, validate_params
 from core.strategies.state import State
@@ -52,8 +54,8 @@ class Estimate:
     rows_in : int
         Rows before the run.
     rows_out : int
-        Rows after it; exact unless a cleaning or outlier step runs, then an upper bound (that step
-        removing nothing).
+        Rows after it; exact unless a cleaning or centroid-distance step runs, then an upper bound
+        (that step removing nothing).
     synthetic : int
         Synthetic rows made (exact for over-sampling; a cleaning after it may remove some).
     removed_at_most : int
@@ -83,7 +85,7 @@ class Estimate:
 
     @property
     def exact(self) -> bool:
-        """Whether ``rows_out`` is known before the run (no cleaning or outlier step)."""
+        """Whether ``rows_out`` is known before the run (no cleaning or centroid-distance step)."""
         return self.rows_out_at_least == self.rows_out
 
 
@@ -131,15 +133,13 @@ def _clean(spec: StrategySpec, p: Mapping[str, Any], counts: dict[str, int], tar
 
 
 def _outlier(spec: StrategySpec, p: Mapping[str, Any], counts: dict[str, int], target: TargetSpec) -> StepCost:
-    """At most every row of the classes at or above the tail guard (``min_class_rows``); with a
-    ``contamination`` share, at most the rows scored below that percentile of the class's scores
-    (scikit-learn's offset): ``floor(share * (rows - 1)) + 1`` per class."""
+    """Classes at or above the tail guard (``min_class_rows``, at least 2) lose exactly ``floor(share * rows)``
+    rows with a ``contamination`` share; without one (distance to the centroid), at most every row."""
     guard = max(int(p.get(GUARD, 0)), 2)
     share = p.get("contamination")
-    return StepCost(dict(counts), may_remove={
-        c: n if share is None else min(n, math.floor(float(share) * (n - 1) + 1e-9) + 1)
-        for c, n in counts.items() if n >= guard
-    })
+    if share is None:
+        return StepCost(dict(counts), may_remove={c: n for c, n in counts.items() if n >= guard})
+    return StepCost({c: n - share_of(n, share) if n >= guard else n for c, n in counts.items()})
 
 
 def _combined(spec: StrategySpec, p: Mapping[str, Any], counts: dict[str, int], target: TargetSpec) -> StepCost:

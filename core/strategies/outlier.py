@@ -7,6 +7,7 @@ Every outlier remover runs :func:`remove_outliers` with its ``flags`` function:
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -18,7 +19,7 @@ from core.errors import ParameterError
 from core.strategies.spec import ParamSpec, StrategySpec, register
 from core.strategies.state import Ctx, State, active_counts
 
-__all__ = ["Flags", "remove_outliers"]
+__all__ = ["Flags", "remove_outliers", "share_of"]
 
 Flags = Callable[..., tuple[np.ndarray, list[str]]]
 
@@ -48,12 +49,24 @@ def remove_outliers(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx:
     state.keep(mask, reasons, ctx.rows)
 
 
+def share_of(n: int, share: float) -> int:
+    """Rows an outlier share takes from a class of ``n`` rows: ``floor(share * n)`` (exact, known before the run)."""
+    return math.floor(float(share) * n + 1e-9)
+
+
+def _lowest(score: np.ndarray, share: float) -> np.ndarray:
+    """The ``share_of`` rows with the lowest scores (ties broken by row order): exactly that many, whatever the ties."""
+    flag = np.zeros(len(score), dtype=bool)
+    flag[np.argsort(score, kind="stable")[:share_of(len(score), share)]] = True
+    return flag
+
+
 def _isolation_flags(Xc: np.ndarray, p: Mapping[str, Any], seed: int, cls: str, notes: list[str]) -> tuple[np.ndarray, list[str]]:
     from sklearn.ensemble import IsolationForest
 
-    est = IsolationForest(n_estimators=int(p["n_estimators"]), contamination=float(p["contamination"]), random_state=seed)
-    flag = est.fit_predict(Xc) == -1
-    score = est.decision_function(Xc)
+    est = IsolationForest(n_estimators=int(p["n_estimators"]), random_state=seed).fit(Xc)
+    score = est.score_samples(Xc)
+    flag = _lowest(score, p["contamination"])
     return flag, [f"isolation forest outlier (score {s:.3f})" for s in score[flag]]
 
 
@@ -63,8 +76,8 @@ def _lof_flags(Xc: np.ndarray, p: Mapping[str, Any], seed: int, cls: str, notes:
     k = min(int(p["n_neighbors"]), len(Xc) - 1)
     if k < int(p["n_neighbors"]):
         notes.append(f"LOF: class {cls!r} has {len(Xc)} rows, so n_neighbors={k} for it.")
-    est = LocalOutlierFactor(n_neighbors=k, contamination=float(p["contamination"]))
-    flag = est.fit_predict(Xc) == -1
+    est = LocalOutlierFactor(n_neighbors=k).fit(Xc)
+    flag = _lowest(est.negative_outlier_factor_, p["contamination"])
     factor = -est.negative_outlier_factor_
     return flag, [f"LOF outlier (factor {f:.2f})" for f in factor[flag]]
 
@@ -113,7 +126,8 @@ def _centroid_code(p: Mapping[str, Any]) -> str:
     return f"(lambda d: d > np.quantile(d, {p['threshold']!r}))(np.linalg.norm(Xc - Xc.mean(axis=0), axis=1))"
 
 
-_CONTAMINATION = ParamSpec("contamination", "float", 0.05, 0.001, 0.5, help="Share of each class's rows removed as outliers.")
+_CONTAMINATION = ParamSpec("contamination", "float", 0.05, 0.001, 0.5,
+                           help="Share of each class's rows removed as outliers: the floor(share x rows) lowest-scored rows.")
 _MIN_CLASS_ROWS = ParamSpec(
     "min_class_rows", "int", 20, 0, 1_000_000,
     help="Tail guard: classes with fewer rows are left alone (0 = treat every class).",
@@ -130,8 +144,8 @@ register(StrategySpec(
     runner=partial(remove_outliers, flags=_isolation_flags),
     seeded=True,
     snippet=_snippet(
-        lambda p: f"IsolationForest(n_estimators={p['n_estimators']}, contamination={p['contamination']!r}, random_state=SEED)",
-        lambda p: "est.fit_predict(Xc) == -1",
+        lambda p: f"IsolationForest(n_estimators={p['n_estimators']}, random_state=SEED).fit(Xc)",
+        lambda p: f"np.argsort(est.score_samples(Xc), kind='stable')[:math.floor({p['contamination']!r} * len(idx) + 1e-9)]",
     ),
 ))
 register(StrategySpec(
@@ -144,8 +158,8 @@ register(StrategySpec(
     reference="Breunig et al. 2000",
     runner=partial(remove_outliers, flags=_lof_flags),
     snippet=_snippet(
-        lambda p: f"LocalOutlierFactor(n_neighbors=min({p['n_neighbors']}, len(idx) - 1), contamination={p['contamination']!r})",
-        lambda p: "est.fit_predict(Xc) == -1",
+        lambda p: f"LocalOutlierFactor(n_neighbors=min({p['n_neighbors']}, len(idx) - 1)).fit(Xc)",
+        lambda p: f"np.argsort(est.negative_outlier_factor_, kind='stable')[:math.floor({p['contamination']!r} * len(idx) + 1e-9)]",
     ),
 ))
 register(StrategySpec(

@@ -66,13 +66,18 @@ def test_cleaning_states_an_upper_bound_of_the_rows_it_may_remove():
     assert estimate(COUNTS, 20, "tomek_links", params={"classes": "majority", GUARD: 0}).removed_at_most == 1000
     guarded = estimate(COUNTS, 20, "enn", params={GUARD: 30})  # no class below min(rows, 30)
     assert (guarded.rows_out_at_least, guarded.removed_at_most) == (30 + 30 + 5, 1055 - 65)
-    # outliers: classes under the tail guard (min_class_rows=20 by default) are left alone
-    # with a contamination share c, at most floor(c * (rows - 1)) + 1 rows of a class score below its cut
-    out = estimate(COUNTS, 20, "isolation_forest", params={"contamination": 0.05})
-    assert (out.rows_out, out.removed_at_most, out.rows_out_at_least) == (1055, 50 + 3, 1055 - 53)
-    assert estimate(COUNTS, 20, "lof", params={"contamination": 0.05, GUARD: 100}).removed_at_most == 50
     cut = estimate(COUNTS, 20, "centroid_distance", params={GUARD: 0})  # robust z: no share known, every row
     assert cut.removed_at_most == 1055
+
+
+def test_outlier_shares_are_exact():
+    # classes under the tail guard (min_class_rows=20 by default) are left alone; the others lose
+    # floor(share * rows): 1000 -> 50, 50 -> 2; 'tail' (5 rows) is guarded
+    out = estimate(COUNTS, 20, "isolation_forest", params={"contamination": 0.05})
+    assert (out.rows_out, out.removed_at_most, out.exact) == (1055 - 52, 52, True)
+    lof = estimate(COUNTS, 20, "lof", params={"contamination": 0.05, GUARD: 100})
+    assert (lof.rows_out, lof.removed_at_most) == (1055 - 50, 50)
+    assert estimate({"a": 39, "b": 40}, 4, "lof", params={"contamination": 0.05}).removed_at_most == 1 + 2
 
 
 def test_combined_is_smote_then_a_cleaning_over_every_class():
@@ -124,6 +129,8 @@ def _space(name: str):
 RUNS = [("ecoli", "auto", "lower_k"), ("yeast", "auto", "lower_k"), ("page_blocks", "auto", "lower_k"),
         ("toys", "hybrid:400:30", "random_over")]
 EXACT = ("baseline", "over", "under", "reweight")
+#: Removal counts that follow from class sizes alone: an outlier share.
+EXACT_STRATEGIES = ("isolation_forest", "lof")
 
 
 @pytest.mark.parametrize("strategy", list(REGISTRY))
@@ -135,11 +142,12 @@ def test_estimate_matches_the_run(dataset, target, small, strategy):
     r = resample(sp, strategy, target=target, small_classes=small)
     rows_out = len(r.y)
     assert est.rows_in == sp.n_rows == sum(counts.values())
-    if REGISTRY[strategy].family in EXACT:
+    if REGISTRY[strategy].family in EXACT or strategy in EXACT_STRATEGIES:
         assert (est.rows_out, est.synthetic, est.removed_at_most) == (rows_out, r.n_synthetic, r.n_removed)
         assert est.exact
         return
-    # cleaning and outliers: which rows go is found during the run; the estimate bounds it
+    assert not est.exact
+    # cleaning and the centroid distance: which rows go is found during the run; the estimate bounds it
     assert r.n_removed <= est.removed_at_most
     assert est.rows_out_at_least <= rows_out <= est.rows_out
     assert r.n_synthetic <= est.synthetic  # SMOTE's rows, some of which the cleaning may remove
