@@ -140,6 +140,26 @@ if share >= 0.05:
     st.warning(f"{share:.0%} of labels look like several values in one cell (like 'a; b'). Each such cell is "
                "treated as one class of its own.", icon=":material/warning:")
 
+# ------------------------------------------------------------------ leakage
+leaks = ui.check_leaks(table, choice)
+left_out = st.session_state.get("leak_out") or {}
+if left_out:
+    lines = "\n".join(f"- {leak.describe('class')}" for leak in leaks if leak.column in left_out)
+    st.warning(
+        f"**{len(left_out)} column{'s' if len(left_out) != 1 else ''} left out of the features: they give the label "
+        f"away.**\n{lines}\n\nA model trained on them learns the catalog's hierarchy, not the products, and "
+        "scores well in evaluation for the wrong reason. Their role is 'ignore' below; they stay in every export.",
+        icon=":material/policy_alert:")
+    keep = st.multiselect("Use as features anyway", sorted(left_out), key="leak_keep_pick",
+                          placeholder="Choose columns to keep as features")
+    if keep and st.button("Keep them as features", key="leak_keep_button"):
+        ui.keep_leaking(keep)
+        st.rerun()
+kept = [leak for leak in leaks if leak.column not in left_out and leak.column in (st.session_state.get("leak_keep") or ())]
+if kept:
+    st.info("Kept as features at your request, although they give the label away: "
+            + "; ".join(leak.describe("class") for leak in kept) + ".", icon=":material/policy:")
+
 # ------------------------------------------------------------------ roles
 st.subheader("Column roles")
 st.caption("Roles inferred from the first 20,000 rows; missing and distinct are counted on all rows. Change any "
@@ -149,7 +169,7 @@ roles = st.session_state["roles"]
 editor_frame = pd.DataFrame({
     "column": [i.name for i in infos],
     "role": [roles.get(i.name, i.role) for i in infos],
-    "why": [i.reason for i in infos],
+    "why": [("gives the label away; " if i.name in left_out else "") + i.reason for i in infos],
     "missing": [i.n_missing for i in infos],
     "distinct": [i.n_unique for i in infos],
     "example": [i.example for i in infos],

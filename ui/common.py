@@ -12,12 +12,15 @@ import pandas as pd
 import streamlit as st
 
 from core.data import (
+    FEATURE_ROLES,
     HEAD_MIN,
     K_NEIGHBORS,
     TAIL_MAX,
+    Leak,
     SkewProfile,
     describe_columns,
     detect_separator,
+    find_leaks,
     label_values,
     path_depth,
     profile_skew,
@@ -25,12 +28,12 @@ from core.data import (
 )
 from core.data import io as cio
 from core.errors import SkewlabError
-from ui import cache, nav, warmup  # importing warmup sets NUMBA_CACHE_DIR (numba is imported later, lazily)
+from ui import cache, nav, persist, warmup  # importing warmup sets NUMBA_CACHE_DIR (numba is imported later, lazily)
 
 #: Choices that live in session state and must survive page switches.
 PERSISTENT = (
     "source", "label", "level", "roles", "encoding", "delimiter", "sheet", "member",
-    "head_min", "tail_max", "k_neighbors",
+    "head_min", "tail_max", "k_neighbors", "leak_marker", "leak_out", "leak_keep", "leaks",
 )
 
 #: Prefixes of per-strategy / per-page choices kept alive the same way (parameter forms...).
@@ -38,12 +41,58 @@ PERSISTENT_PREFIXES = ("p::", "choice_")
 
 
 
+#: Choices that are derived again after a reload rather than saved with the session.
+NOT_SAVED = ("leaks", "leak_marker")
+
+
+def _saved_keys() -> list[str]:
+    return [k for k in st.session_state if (k in PERSISTENT or str(k).startswith(PERSISTENT_PREFIXES))
+            and k not in NOT_SAVED]
+
+
+def _restore(token: str) -> None:
+    """Bring back a reloaded session's catalog and choices, or say plainly that they are gone."""
+    choices = persist.load_choices(token)
+    sample = "The built-in sample is loaded now; upload your catalog again on the Data page to go on."
+    if choices is None:
+        st.session_state["_lost"] = f"This link's session is no longer on the server, so its catalog and choices are gone. {sample}"
+        return
+    src = choices.get("source") or {}
+    if src.get("kind") == "upload":
+        data = persist.upload_bytes(src.get("sha"))
+        if data is None or cio.fingerprint(data) != src.get("sha"):
+            st.session_state["_lost"] = (f"Your upload '{src.get('name')}' is no longer on the server (it keeps the most "
+                                         f"recent uploads only), so it could not be reloaded. {sample}")
+            return
+        st.session_state["upload_bytes"] = data
+    for key, value in choices.items():
+        st.session_state[key] = value
+
+
+def _remember() -> None:
+    """A token of this session's own in the URL, and its choices saved under it (see ui/persist.py)."""
+    if "_token" not in st.session_state:
+        token = st.query_params.get(persist.PARAM)
+        if token:
+            _restore(token)
+        st.session_state["_token"] = persist.new_token()
+    token = st.session_state["_token"]
+    if st.query_params.get(persist.PARAM) != token:
+        st.query_params[persist.PARAM] = token
+    if "source" in st.session_state:
+        persist.save_choices(token, {k: st.session_state[k] for k in _saved_keys()})
+
+
 def setup() -> None:
-    """First call of every page: inside the app's navigation, sidebar links, choices kept alive across pages."""
+    """First call of every page: inside the app's navigation, sidebar links, choices kept alive across pages
+    and across a reload of the browser tab."""
     nav.enter()
     warmup.start()
     for key in [k for k in st.session_state if k in PERSISTENT or str(k).startswith(PERSISTENT_PREFIXES)]:
         st.session_state[key] = st.session_state[key]
+    _remember()
+    if st.session_state.get("_lost"):
+        st.warning(st.session_state["_lost"], icon=":material/history:")
     with st.sidebar:
         st.markdown("### Skewlab")
         st.caption("See and fix class imbalance in product catalogs.")
@@ -99,13 +148,18 @@ def source_bytes() -> bytes | None:
 
 
 def use_sample() -> None:
+    if st.session_state.get("source"):  # the analyst switched to the sample: a lost upload is old news
+        st.session_state.pop("_lost", None)
     data = _sample_bytes()
     _set_source({"kind": "sample", "name": cio.SAMPLE_PATH.name, "sha": cio.fingerprint(data), "size": len(data)})
 
 
 def use_upload(name: str, data: bytes) -> None:
     st.session_state["upload_bytes"] = data
-    _set_source({"kind": "upload", "name": name, "sha": cio.fingerprint(data), "size": len(data)})
+    sha = cio.fingerprint(data)
+    persist.keep_upload(sha, data)
+    _set_source({"kind": "upload", "name": name, "sha": sha, "size": len(data)})
+    st.session_state.pop("_lost", None)
 
 
 def _set_source(src: dict) -> None:
@@ -203,6 +257,52 @@ def profile_of(key: tuple, column: str, level, separator, head_min: int, tail_ma
     return profile_skew(_labels, head_min=head_min, tail_max=tail_max, k_neighbors=k)
 
 
+@st.cache_data(max_entries=32, show_spinner="Checking which columns give the label away…")
+def leaks_of(key: tuple, column: str, level, separator, columns: tuple[str, ...], _frame: pd.DataFrame,
+             _labels: pd.Series) -> list[Leak]:
+    return find_leaks(_frame, _labels, columns)
+
+
+def check_leaks(table: cio.LoadedTable, choice: LabelChoice) -> list[Leak]:
+    """Leave out feature columns that give the label away, once per (catalog, label, level).
+
+    A column left out gets the role 'ignore'; the analyst keeps it by giving it a feature role again
+    (in the roles table or with the Data page's "keep" choice), and that choice is remembered.
+    """
+    roles = dict(st.session_state["roles"])
+    out: dict[str, str] = dict(st.session_state.get("leak_out") or {})  # column -> role it had
+    keep = set(st.session_state.get("leak_keep") or ())
+    for col in [c for c in out if roles.get(c) != "ignore"]:
+        out.pop(col)
+        if roles.get(col) in FEATURE_ROLES:
+            keep.add(col)  # the analyst gave it a feature role again
+    marker = (table_key(), choice.column, choice.level)
+    if st.session_state.get("leak_marker") != marker:
+        candidates = tuple(sorted(c for c, r in roles.items() if r in FEATURE_ROLES or c in out))
+        leaks = leaks_of(table_key(), choice.column, choice.level, choice.separator, candidates, table.frame,
+                         current_labels(table, choice))
+        leaking = {leak.column for leak in leaks}
+        for col in [c for c in out if c not in leaking]:
+            roles[col] = out.pop(col)  # no longer leaks under this label: back to its role
+        for col in sorted(leaking - keep - set(out)):
+            out[col], roles[col] = roles[col], "ignore"
+        st.session_state["leaks"] = leaks
+        st.session_state["leak_marker"] = marker
+    st.session_state["roles"], st.session_state["leak_out"], st.session_state["leak_keep"] = roles, out, sorted(keep)
+    return st.session_state["leaks"]
+
+
+def keep_leaking(columns: list[str]) -> None:
+    """Give leaking columns their feature role back (the analyst's choice, remembered)."""
+    roles = dict(st.session_state["roles"])
+    out = dict(st.session_state.get("leak_out") or {})
+    for col in columns:
+        if col in out:
+            roles[col] = out.pop(col)
+    st.session_state["roles"], st.session_state["leak_out"] = roles, out
+    st.session_state["leak_keep"] = sorted(set(st.session_state.get("leak_keep") or ()) | set(columns))
+
+
 def thresholds() -> tuple[int, int, int]:
     return (int(st.session_state.get("head_min", HEAD_MIN)), int(st.session_state.get("tail_max", TAIL_MAX)),
             int(st.session_state.get("k_neighbors", K_NEIGHBORS)))
@@ -224,7 +324,9 @@ def require_catalog() -> tuple[cio.LoadedTable, LabelChoice] | None:
         nav.link(nav.DATA, label="Back to Data to fix the upload", icon=":material/arrow_back:")
         return None
     ensure_label(table)
-    return table, label_choice(table)
+    choice = label_choice(table)
+    check_leaks(table, choice)
+    return table, choice
 
 
 human_bytes = cio.human_bytes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from ui import nav
 
 ROOT = Path(__file__).resolve().parents[2]
 os.environ["SKEWLAB_WARMUP"] = "0"  # the background UMAP warm-up is for servers, not for AppTests
+# reloads are kept in a folder of the test run's own (ui/persist.py), not in the machine's temporary folder
+os.environ.setdefault("SKEWLAB_STORE_DIR", tempfile.mkdtemp(prefix="skewlab-test-store-"))
 
 
 def open_app() -> AppTest:
