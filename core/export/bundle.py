@@ -51,7 +51,9 @@ def _readme(applied: Applied, fmt: str, neutralize: bool) -> str:
         f"Strategy: {r.strategy}  target: {r.target}  seed: {r.seed}",
         f"Scope: {'stratified train/test split, test share ' + format(r.scope.test_share, 'g') + ', split seed ' + str(r.scope.seed) + ' (only train is rebalanced)' if r.scope.kind == 'split' else 'the whole catalog'}",
         "",
-        f"{names['data']}: every original column; original rows exactly as loaded; synthetic rows built from their",
+        f"{names['data']}: every original column; original rows exactly as loaded"
+        + (" (but for the spreadsheet safety prefix below)" if neutralize and fmt in ("csv", "xlsx") else "")
+        + "; synthetic rows built from their",
         "  real parent rows: a copy equals its seed row in every column; a row between two real rows has",
         "  numeric columns seed + alpha * (neighbour - seed) on the two rows' own values (empty when both are",
         "  empty), every other column from the seed row and text columns empty. Then the provenance columns:",

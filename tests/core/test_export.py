@@ -287,6 +287,18 @@ def test_bundle_holds_data_removed_recipe_report_and_repeats_byte_for_byte():
     assert format_of("x.PARQUET") == "parquet" and format_of("x", "excel") == "xlsx"
 
 
+def test_bundle_readme_says_what_the_safety_prefix_changes():
+    table, recipe, applied = dataset("ecoli.csv")
+    readme = {}
+    for fmt, neutralize in (("csv", True), ("csv", False), ("parquet", True)):
+        zf = zipfile.ZipFile(io.BytesIO(export_bundle(table, recipe, fmt=fmt, applied=applied, neutralize=neutralize)))
+        readme[fmt, neutralize] = zf.read("README.txt").decode()
+    assert "original rows exactly as loaded (but for the spreadsheet safety prefix below);" in readme["csv", True]
+    assert "original rows exactly as loaded; synthetic" in readme["csv", False]
+    assert "OFF: cells were written exactly as loaded." in readme["csv", False]
+    assert "original rows exactly as loaded; synthetic" in readme["parquet", True]  # parquet is never altered
+
+
 def test_report_escapes_data_and_takes_optional_sections():
     import plotly.graph_objects as go
 
