@@ -117,7 +117,8 @@ def sidebar_link(page: Page, label: str) -> Locator:
 
 def page_url(label: str) -> re.Pattern:
     """The URL of the page with this sidebar label, on any server (for ``expect(page).to_have_url``)."""
-    return re.compile(r"^https?://[^/]+" + re.escape(PAGE_PATHS[label].rstrip("/")) + "/?$")
+    # the query keeps the session's token (?s=..., see ui/persist.py)
+    return re.compile(r"^https?://[^/]+" + re.escape(PAGE_PATHS[label].rstrip("/")) + r"/?(\?.*)?$")
 
 
 def open_page(page: Page, label: str) -> None:
