@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.data import ROLES, multi_valued_share
+from core.data import LEAK_MAX_COLUMNS, ROLES, multi_valued_share
 from core.data import io as cio
 from core.errors import SkewlabError
 from ui import common as ui
@@ -155,6 +155,9 @@ if left_out:
     if keep and st.button("Keep them as features", key="leak_keep_button"):
         ui.keep_leaking(keep)
         st.rerun()
+if st.session_state.get("leak_unchecked"):
+    st.caption(f"Checked for label leaks: the {LEAK_MAX_COLUMNS:,} feature columns with the fewest distinct values; "
+               f"{st.session_state['leak_unchecked']:,} others were not checked.")
 kept = [leak for leak in leaks if leak.column not in left_out and leak.column in (st.session_state.get("leak_keep") or ())]
 if kept:
     st.info("Kept as features at your request, although they give the label away: "

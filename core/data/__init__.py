@@ -27,6 +27,7 @@ from core.data.io import (
     sniff_delimiter,
     zip_members,
 )
+from core.data.leakage import MAX_COLUMNS as LEAK_MAX_COLUMNS
 from core.data.leakage import Leak, find_leaks
 from core.data.schema import (
     FEATURE_ROLES,
@@ -64,7 +65,7 @@ from core.data.skew import (
 
 __all__ = [
     "DELIMITERS", "DELIMITER_NAMES", "FEATURE_ROLES", "GROUPS", "GROUP_BOUND", "HEAD_MIN", "K_NEIGHBORS", "K_RANGE",
-    "LEVEL", "Leak", "MAX_CATEGORIES", "MISSING", "MISSING_TOKENS", "OTHER", "PATH_SEPARATORS", "ROLES", "SAMPLE_ATTRIBUTION",
+    "LEAK_MAX_COLUMNS", "LEVEL", "Leak", "MAX_CATEGORIES", "MISSING", "MISSING_TOKENS", "OTHER", "PATH_SEPARATORS", "ROLES", "SAMPLE_ATTRIBUTION",
     "SAMPLE_LABEL", "SAMPLE_PATH", "TAIL_MAX", "TEXT_BLOCK_VARIANCE", "TEXT_DIM", "ColumnInfo", "FeatureConfig", "find_leaks",
     "FeatureSpace", "LoadedTable", "Role", "SkewProfile", "TextEncoder", "TfidfSvdEncoder", "build_features",
     "check_bounds", "decode_text", "describe_columns", "detect_separator", "feature_columns", "fingerprint", "gini",

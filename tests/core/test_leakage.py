@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.data import label_values, load_table
-from core.data.leakage import FOLLOWS, PREDICTS, _loo_accuracy, find_leaks
+from core.data.leakage import FOLLOWS, PREDICTS, _codes, _loo_accuracy, find_leaks
 from tests.messy import LABEL, messy_catalog
 from tests.paths import DATASETS
 
@@ -39,8 +39,9 @@ def test_leave_one_out_figure_equals_a_row_by_row_count():
     labels = pd.Series(target, dtype="string")
     expected = _loo_by_hand(key, target)
     leaks = find_leaks(frame, labels, ["key"])
-    present = frame["key"].notna()
-    got = _loo_accuracy(frame["key"][present].astype("string"), labels[present])
+    key, n_keys = _codes(frame["key"])
+    target, n_targets = _codes(labels)
+    got = _loo_accuracy(key, n_keys, target, n_targets)
     assert got == pytest.approx(expected, abs=1e-12)
     assert expected > 0.5  # the test data is what it says: a strong but imperfect child level
     assert bool(leaks) == (expected >= PREDICTS)
@@ -80,3 +81,12 @@ def test_one_class_or_constant_columns_give_nothing_away():
     labels = pd.Series(["c", "d"] * 5, dtype="string")
     assert find_leaks(frame, labels, ["a"]) == []  # constant: follows from anything, reported never
     assert [leak.column for leak in find_leaks(frame, labels, ["b"])] == ["b"]  # b is the label itself
+
+
+def test_a_big_class_alone_does_not_make_a_column_look_leaky():
+    # 60 rows of 'a' with ten repeated prices, 3 of 'c' with unique ones: the price "names" 95% of rows,
+    # exactly as often as guessing 'a' every time does
+    frame = pd.DataFrame({"price": [f"{i % 10}.0" for i in range(60)] + ["1.05", "4.05", "7.05"]})
+    labels = pd.Series(["a"] * 60 + ["c"] * 3, dtype="string")
+    assert _loo_accuracy(*_codes(frame["price"]), *_codes(labels)) == pytest.approx(60 / 63)
+    assert find_leaks(frame, labels, ["price"]) == []

@@ -162,6 +162,11 @@ def test_five_thousand_columns(app):
     no_exception(at)
     assert metric(at, "Columns") == "5,001"
     assert len(at.session_state["roles"]) == 5001
+    # the leak check judges 500 columns and says how many it left
+    unchecked = at.session_state["leak_unchecked"]
+    assert unchecked == sum(r in ("numeric", "categorical", "text") for r in at.session_state["roles"].values()) - 500
+    assert any(c.value == "Checked for label leaks: the 500 feature columns with the fewest distinct values; "
+               f"{unchecked:,} others were not checked." for c in at.caption)
 
 
 def test_hostile_category_names_are_plain_text(app):
