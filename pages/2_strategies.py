@@ -5,8 +5,18 @@ import streamlit as st
 
 from core.charts import skew as charts
 from core.errors import SkewlabError
-from core.strategies import REGISTRY, SMALL_CLASS_CHOICES, TargetSpec, code_snippet, compare, parse_pipeline
+from core.strategies import (
+    REGISTRY,
+    SMALL_CLASS_CHOICES,
+    TargetSpec,
+    code_snippet,
+    compare,
+    default_cap,
+    default_floor,
+    parse_pipeline,
+)
 from core.strategies.cost import check_fits, estimate
+from core.strategies.targets import DEFAULT_FLOOR, DEFAULT_GROWTH
 from ui import common as ui
 from ui import nav, runs
 from ui.forms import FAMILY_LABELS, current_params, option_label, strategy_form, strategy_label
@@ -68,8 +78,8 @@ if not chosen:
 st.subheader("Target rows per class")
 largest = max(profile.counts.values())
 st.session_state.setdefault("choice_target_kind", "hybrid")
-st.session_state.setdefault("choice_floor", int(min(100, largest)))
-st.session_state.setdefault("choice_cap", int(min(largest, max(500, 5 * st.session_state["choice_floor"]))))
+st.session_state.setdefault("choice_floor", default_floor(profile.counts))
+st.session_state.setdefault("choice_cap", default_cap(profile.counts, int(st.session_state["choice_floor"])))
 kinds = {"floor": "Tail floor", "hybrid": "Hybrid (lift tail, cap head)", "cap": "Head cap",
          "balanced": "Fully balanced", "auto": "imbalanced-learn default", "table": "Per-class table"}
 t1, t2, t3 = st.columns([3, 1, 1])
@@ -81,6 +91,11 @@ if kind in ("floor", "hybrid"):
     t2.number_input("Every class at least", min_value=1, max_value=10_000_000, step=10, key="choice_floor")
 if kind in ("cap", "hybrid"):
     t3.number_input("No class above", min_value=1, max_value=10_000_000, step=50, key="choice_cap")
+suggested = default_floor(profile.counts)
+if kind in ("floor", "hybrid") and suggested < min(DEFAULT_FLOOR, largest):
+    st.caption(f"Suggested floor {suggested:,}: the largest up to {DEFAULT_FLOOR} whose lifting adds at most "
+               f"{DEFAULT_GROWTH:.0%} of the catalog's {sum(profile.counts.values()):,} labelled rows "
+               f"({len(profile.counts):,} classes, {len(profile.too_small_for_knn):,} under {profile.k_neighbors + 1} rows).")
 if kind == "table":
     st.session_state.setdefault("choice_target_table", dict(profile.counts))
     base = pd.DataFrame({"class": list(profile.counts), "rows now": list(profile.counts.values()),
@@ -164,6 +179,13 @@ est_frame = pd.DataFrame([{"strategy": strategy_label(e.strategy), "rows now": e
                            "rows after (estimate)": f"{e.rows_out:,}" if e.exact else f"{e.rows_out_at_least:,} to {e.rows_out:,}",
                            "synthetic": e.synthetic, "removed (at most)": e.removed_at_most,
                            "memory (MB)": round(e.bytes_needed / 1024**2, 1)} for e in estimates])
+GROWTH_WARN = 2.0
+for e in estimates:
+    if e.growth >= GROWTH_WARN and e.strategy not in refused:
+        st.warning(f"{strategy_label(e.strategy)} would grow the catalog {e.growth:.1f}x, from {e.rows_in:,} to "
+                   f"{e.rows_out:,} rows ({e.synthetic:,} synthetic). A model trained on that learns mostly "
+                   "invented rows: a lower floor keeps the tail lifted without drowning the real ones.",
+                   icon=":material/trending_up:")
 with st.expander("Cost estimate", expanded=bool(refused)):
     st.dataframe(est_frame, hide_index=True, width="stretch")
 for msg in refused.values():

@@ -15,6 +15,7 @@ from core.data import (
     FEATURE_ROLES,
     HEAD_MIN,
     K_NEIGHBORS,
+    LEAK_MAX_COLUMNS,
     TAIL_MAX,
     Leak,
     SkewProfile,
@@ -34,6 +35,7 @@ from ui import cache, nav, persist, warmup  # importing warmup sets NUMBA_CACHE_
 PERSISTENT = (
     "source", "label", "level", "roles", "encoding", "delimiter", "sheet", "member",
     "head_min", "tail_max", "k_neighbors", "leak_marker", "leak_out", "leak_keep", "leaks",
+    "leak_unchecked",
 )
 
 #: Prefixes of per-strategy / per-page choices kept alive the same way (parameter forms...).
@@ -167,7 +169,8 @@ def _set_source(src: dict) -> None:
     if old and old["sha"] == src["sha"] and old["name"] == src["name"]:
         return
     st.session_state["source"] = src
-    for key in ("label", "level", "roles", "encoding", "delimiter", "sheet", "member"):
+    for key in ("label", "level", "roles", "encoding", "delimiter", "sheet", "member", "choice_floor", "choice_cap",
+                "choice_target_table", "leak_out", "leak_keep", "leaks", "leak_marker"):
         st.session_state.pop(key, None)
     for key in [k for k in st.session_state if str(k).startswith("result")]:
         st.session_state.pop(key, None)
@@ -278,7 +281,12 @@ def check_leaks(table: cio.LoadedTable, choice: LabelChoice) -> list[Leak]:
             keep.add(col)  # the analyst gave it a feature role again
     marker = (table_key(), choice.column, choice.level)
     if st.session_state.get("leak_marker") != marker:
-        candidates = tuple(sorted(c for c, r in roles.items() if r in FEATURE_ROLES or c in out))
+        distinct = {i.name: i.n_unique for i in column_infos(table_key(), table_key()[1:], table.frame)}
+        feature_like = sorted((c for c, r in roles.items() if r in FEATURE_ROLES or c in out),
+                              key=lambda c: (distinct.get(c, 0), c))
+        # the fewest distinct values first: hierarchy levels and codes, not titles
+        candidates = tuple(feature_like[:LEAK_MAX_COLUMNS])
+        st.session_state["leak_unchecked"] = len(feature_like) - len(candidates)
         leaks = leaks_of(table_key(), choice.column, choice.level, choice.separator, candidates, table.frame,
                          current_labels(table, choice))
         leaking = {leak.column for leak in leaks}

@@ -28,7 +28,7 @@ from core.strategies.spec import (
     unregister,
     validate_params,
 )
-from core.strategies.targets import TargetSpec, coerce_target, resolve_targets
+from core.strategies.targets import TargetSpec, coerce_target, default_cap, default_floor, resolve_targets
 
 #: The family modules; importing one registers its strategies (the registry keeps this order).
 FAMILY_MODULES = ("baseline", "over", "under", "clean", "combined", "outlier", "reweight")
@@ -38,6 +38,6 @@ for _module in FAMILY_MODULES:
 __all__ = [
     "FAMILIES", "FAMILY_MODULES", "GENERATING", "NO_RESAMPLING", "ORIGINAL", "OTHER_CLASS", "PARAM_KINDS", "REGISTRY",
     "SMALL_CLASS_CHOICES", "SYNTHETIC", "Code", "ParamSpec", "ResampleResult", "StrategySpec", "TargetSpec",
-    "code_snippet", "coerce_target", "get_spec", "parse_pipeline", "register", "resample", "resolve_targets",
+    "code_snippet", "coerce_target", "default_cap", "default_floor", "get_spec", "parse_pipeline", "register", "resample", "resolve_targets",
     "strategies_table", "unregister", "validate_params",
 ]

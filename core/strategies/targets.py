@@ -11,6 +11,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from core.errors import ParameterError
 from core.strategies.spec import GENERATING
 
@@ -258,3 +260,36 @@ def _asked(counts: Mapping[str, int], spec: str | TargetSpec | Mapping[str, int]
 
 
 TargetSpec.table = _TableDescriptor()  # type: ignore[assignment]  # TargetSpec.table({...}) builds a table spec
+
+
+#: The default tail floor: at most this many rows per class ...
+DEFAULT_FLOOR = 100
+#: ... and no more synthetic rows than this share of the catalog (a thousand-class tail would otherwise
+#: multiply it: 706 classes lifted to 100 rows add ~57,000 rows to a 22,000-row catalog).
+DEFAULT_GROWTH = 0.5
+
+
+def default_floor(counts: Mapping[str, int], *, at_most: int = DEFAULT_FLOOR, growth: float = DEFAULT_GROWTH) -> int:
+    """The largest floor up to ``at_most`` (and the largest class) whose lifting adds at most ``growth`` x rows.
+
+    Lifting every class below ``f`` to ``f`` adds ``sum(max(f - n, 0))`` rows, which grows with ``f``, so
+    the floor is found by bisection. It is at least 1 (a floor of 1 adds nothing).
+    """
+    sizes = np.asarray([int(n) for n in counts.values() if int(n) > 0], dtype=np.int64)
+    if sizes.size == 0:
+        return 1
+    budget = growth * sizes.sum()
+    lo, hi = 1, int(min(at_most, sizes.max()))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if np.maximum(mid - sizes, 0).sum() <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def default_cap(counts: Mapping[str, int], floor: int) -> int:
+    """The default head cap of a hybrid target: five times the floor, at least 500, at most the largest class."""
+    largest = max((int(n) for n in counts.values()), default=1)
+    return int(min(largest, max(500, 5 * floor)))

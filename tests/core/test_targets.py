@@ -94,3 +94,23 @@ def test_over_samplers_with_a_hybrid_target_keep_every_row_and_lift_the_tail(str
     capped = sum(1 for n in before.values() if n > cap)
     assert any(note.startswith(f"{REGISTRY[strategy].label} only adds rows") and f"{capped} class(es) above it" in note
                and "random_under+smote" in note for note in r.notes)
+
+
+def test_default_floor_never_multiplies_a_long_tailed_catalog():
+    from core.strategies import default_cap, default_floor
+
+    rng = np.random.default_rng(5)
+    sizes = np.maximum(1, (20_000 / np.arange(1, 707) ** 1.1 / 7).astype(int))  # 706 classes, Zipf, many singletons
+    rng.shuffle(sizes)
+    counts = {f"c{i}": int(n) for i, n in enumerate(sizes)}
+    total = sum(counts.values())
+    # brute force: the largest floor up to 100 adding at most half the rows
+    best = max(f for f in range(1, 101) if sum(max(f - n, 0) for n in counts.values()) <= 0.5 * total)
+    assert default_floor(counts) == best
+    assert best < 100  # here the old fixed floor of 100 would have added
+    assert sum(max(100 - n, 0) for n in counts.values()) > 2 * total
+    # a catalog where 100 is affordable keeps it; a tiny one is bounded by its largest class
+    assert default_floor({"a": 1000, "b": 500, "c": 90}) == 100
+    assert default_floor({"a": 30, "b": 3}) == 19 and default_floor({"a": 1}) == 1  # 19 - 3 <= 33 / 2
+    assert default_cap({"a": 1000, "b": 3}, 40) == 500 and default_cap({"a": 1000}, 150) == 750
+    assert default_cap({"a": 200}, 40) == 200
