@@ -1,4 +1,4 @@
-"""Warm the numba code of UMAP and of the exact k-NN search in the background at server start.
+"""Warm the numba code of UMAP, the exact k-NN search and the Isolation Forest in the background at server start.
 
 numba's on-disk cache (NUMBA_CACHE_DIR, default .cache/numba in the project) keeps the compiled
 code across server restarts; a warm cache makes this a second or two.
@@ -26,6 +26,9 @@ def _warm(state: dict) -> None:
         from core.neighbors import knn32
 
         knn32.warm_up()  # the resamplers' exact k-NN kernels (SMOTE, Tomek, ENN, ...)
+        from core.strategies.iforest import anomaly_scores
+
+        anomaly_scores(np.random.default_rng(0).normal(size=(30, 4)), n_estimators=2)  # Isolation Forest
 
         X = np.random.default_rng(0).normal(size=(400, 8))
         model = umap.UMAP(n_neighbors=10, n_epochs=30, random_state=0).fit(X)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import zlib
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -62,12 +63,13 @@ def _lowest(score: np.ndarray, share: float) -> np.ndarray:
 
 
 def _isolation_flags(Xc: np.ndarray, p: Mapping[str, Any], seed: int, cls: str, notes: list[str]) -> tuple[np.ndarray, list[str]]:
-    from sklearn.ensemble import IsolationForest
+    from core.strategies.iforest import anomaly_scores  # numba: compiled on first use
 
-    est = IsolationForest(n_estimators=int(p["n_estimators"]), random_state=seed).fit(Xc)
-    score = est.score_samples(Xc)
-    flag = _lowest(score, p["contamination"])
-    return flag, [f"isolation forest outlier (score {s:.3f})" for s in score[flag]]
+    # seeded by (seed, class name): a class gets the same trees whatever else is in the catalog
+    score = anomaly_scores(Xc, n_estimators=int(p["n_estimators"]),
+                           seed=np.random.SeedSequence([int(seed), zlib.crc32(str(cls).encode())]))
+    flag = _lowest(-score, p["contamination"])
+    return flag, [f"isolation forest outlier (anomaly score {s:.3f})" for s in score[flag]]
 
 
 def _lof_flags(Xc: np.ndarray, p: Mapping[str, Any], seed: int, cls: str, notes: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -140,11 +142,12 @@ register(StrategySpec(
     "Per class, remove the rows an Isolation Forest finds most isolated.",
     (_CONTAMINATION, ParamSpec("n_estimators", "int", 100, 10, 1000, help="Trees."), _MIN_CLASS_ROWS),
     imblearn="sklearn.ensemble:IsolationForest",
-    reference="Liu et al. 2008",
+    reference="Liu et al. 2008 (compiled here: core/strategies/iforest.py)",
     runner=partial(remove_outliers, flags=_isolation_flags),
     seeded=True,
     snippet=_snippet(
-        lambda p: f"IsolationForest(n_estimators={p['n_estimators']}, random_state=SEED).fit(Xc)",
+        lambda p: f"IsolationForest(n_estimators={p['n_estimators']}, random_state=SEED).fit(Xc)"
+                  "  # Skewlab grows the same trees compiled, with its own draws: rows may differ",
         lambda p: f"np.argsort(est.score_samples(Xc), kind='stable')[:math.floor({p['contamination']!r} * len(idx) + 1e-9)]",
     ),
 ))
