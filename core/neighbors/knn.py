@@ -10,6 +10,9 @@ query row that is also a fitted row always comes first among its zero-distance t
 
 from __future__ import annotations
 
+import contextlib
+import functools
+
 import numpy as np
 
 from core.neighbors import knn32
@@ -32,6 +35,28 @@ def _exact_sq(query: np.ndarray, fit: np.ndarray, cand: np.ndarray) -> np.ndarra
         diff = fit[cand, j] - query[:, j][:, None]
         out += diff * diff
     return out
+
+
+@functools.cache
+def _controller():
+    from threadpoolctl import ThreadpoolController  # scikit-learn's own dependency
+
+    return ThreadpoolController()
+
+
+def _one_thread_if_one_chunk(n_rows: int):
+    """One OpenMP thread for a scikit-learn brute k-NN over at most one chunk of rows, else no limit.
+
+    Within one chunk scikit-learn computes the same distances in the same order whatever the thread
+    count (so ties break the same way: tested), and a thread pool woken per call is what costs: 200
+    per-class queries of 6-200 rows took 23 s with two threads and 0.7 s with one on a loaded 2-core
+    machine.
+    """
+    from sklearn import get_config
+
+    if n_rows <= get_config()["pairwise_dist_chunk_size"]:
+        return _controller().limit(limits=1, user_api="openmp")
+    return contextlib.nullcontext()
 
 
 def _check_k(k: int, avail: int, name: str) -> int:
@@ -159,7 +184,8 @@ def sklearn_kneighbors(X: np.ndarray, n_neighbors: int, *, query: np.ndarray | N
     if query is None and knn32.applies(X, n_neighbors) and np.isfinite(X).all():
         return _proven_or_sklearn(X, n_neighbors, None, threads)
     nn = NearestNeighbors(n_neighbors=n_neighbors).fit(X)
-    return nn.kneighbors(X if query is None else query, return_distance=False)
+    with _one_thread_if_one_chunk(max(len(X), 0 if query is None else len(query))):
+        return nn.kneighbors(X if query is None else query, return_distance=False)
 
 
 #: When rows with an exact twin (tied neighbours: scikit-learn must order them) fall in more
@@ -261,7 +287,8 @@ def _sklearn_rows(X: np.ndarray, K: int, rows: np.ndarray) -> np.ndarray:
     # 4 * chunk * threads < n; otherwise over fitted rows. Small sets: ask the full query.
     chunk = get_config()["pairwise_dist_chunk_size"]
     if not 4 * chunk * _openmp_effective_n_threads() < len(X):
-        return nn.kneighbors(X, return_distance=False)[rows]
+        with _one_thread_if_one_chunk(len(X)):
+            return nn.kneighbors(X, return_distance=False)[rows]
     # Over query rows, each chunk of `chunk` query rows is one matrix product against each chunk
     # of fitted rows. Equal distances can round differently in another chunk layout, so ask for
     # whole chunks, aligned as in the full query: then every tie breaks as it does there.

@@ -399,3 +399,21 @@ def test_scan_tile_keeps_the_smallest_values(L, both, ties):
             np.testing.assert_array_equal(got[np.isfinite(want)], want[np.isfinite(want)])
             for p in np.flatnonzero(np.isfinite(got) & (bi[c0 + j] < 10_000)):
                 assert tile[bi[c0 + j, p] - r0, j] == got[p]
+
+
+@pytest.mark.parametrize("n", [8, 60, 256])
+def test_one_thread_on_one_chunk_breaks_ties_as_the_thread_pool_does(n):
+    # rows with exact twins (ties scikit-learn must order) go to scikit-learn, here on one thread
+    rng = np.random.default_rng(n)
+    X = np.round(rng.normal(size=(n, 20)), 1)
+    X[n // 3: n // 3 + 4] = X[0]
+    X[-3:] = X[1]
+    from threadpoolctl import threadpool_info
+
+    assert any(p["user_api"] == "openmp" for p in threadpool_info())  # the limit has something to limit
+    expected = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(X, return_distance=False)
+    assert np.array_equal(knn.sklearn_kneighbors(X, 6), expected)
+    assert np.array_equal(knn.sklearn_kneighbors_rows(X, 6, np.arange(0, n, 3)), expected[::3])
+    with knn._one_thread_if_one_chunk(n):
+        assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"] == [1] * sum(
+            p["user_api"] == "openmp" for p in threadpool_info())

@@ -236,7 +236,7 @@ def test_centroid_distance_hand_computed_and_tail_guard():
 def test_isolation_forest_reasons():
     r = resample(space("ecoli"), "isolation_forest")
     assert r.n_removed > 0
-    assert all(s.startswith("isolation forest outlier (score ") for s in r.removed_reason)
+    assert all(s.startswith("isolation forest outlier (anomaly score ") for s in r.removed_reason)
     assert r.counts_after["omL"] == 5 and r.counts_after["imS"] == 2  # under the tail guard of 20 rows
     guard0 = resample(space("ecoli"), "isolation_forest", params={"min_class_rows": 0})
     assert guard0.n_removed > r.n_removed
