@@ -238,8 +238,11 @@ def test_isolation_forest_reasons():
     assert r.n_removed > 0
     assert all(s.startswith("isolation forest outlier (anomaly score ") for s in r.removed_reason)
     assert r.counts_after["omL"] == 5 and r.counts_after["imS"] == 2  # under the tail guard of 20 rows
-    guard0 = resample(space("ecoli"), "isolation_forest", params={"min_class_rows": 0})
-    assert guard0.n_removed > r.n_removed
+    before = space("ecoli").class_counts()
+    assert r.n_removed == sum(int(0.05 * n + 1e-9) for n in before.values() if n >= 20)  # floor(share x rows)
+    guard0 = resample(space("ecoli"), "isolation_forest", params={"min_class_rows": 0, "contamination": 0.2})
+    assert guard0.n_removed == sum(int(0.2 * n + 1e-9) for n in before.values() if n >= 2)
+    assert guard0.counts_after["omL"] == 4  # 5 rows, no guard: floor(0.2 x 5) = 1 goes
 
 
 # ------------------------------------------------------------------ reweighting
