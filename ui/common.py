@@ -54,8 +54,11 @@ def _saved_keys() -> list[str]:
 
 def _restore(token: str) -> None:
     """Bring back a reloaded session's catalog and choices, or say plainly that they are gone."""
-    choices = persist.load_choices(token)
     sample = "The built-in sample is loaded now; upload your catalog again on the Data page to go on."
+    if not persist.enabled():
+        st.session_state["_lost"] = f"This server keeps nothing between reloads (SKEWLAB_STORE_BYTES=0). {sample}"
+        return
+    choices = persist.load_choices(token)
     if choices is None:
         st.session_state["_lost"] = f"This link's session is no longer on the server, so its catalog and choices are gone. {sample}"
         return
@@ -81,7 +84,7 @@ def _remember() -> None:
     token = st.session_state["_token"]
     if st.query_params.get(persist.PARAM) != token:
         st.query_params[persist.PARAM] = token
-    if "source" in st.session_state:
+    if "source" in st.session_state and persist.enabled():
         persist.save_choices(token, {k: st.session_state[k] for k in _saved_keys()})
 
 
@@ -159,7 +162,8 @@ def use_sample() -> None:
 def use_upload(name: str, data: bytes) -> None:
     st.session_state["upload_bytes"] = data
     sha = cio.fingerprint(data)
-    persist.keep_upload(sha, data)
+    if persist.enabled():
+        persist.keep_upload(sha, data)
     _set_source({"kind": "upload", "name": name, "sha": sha, "size": len(data)})
     st.session_state.pop("_lost", None)
 

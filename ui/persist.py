@@ -8,7 +8,8 @@ both, then takes a token of its own (two tabs opened from one link do not overwr
 When the token's files are gone (the server's store was cleared or evicted its oldest uploads), the
 page says so and names what is loaded instead. The store lives in a folder only the server's user
 can read (``SKEWLAB_STORE_DIR``, default a folder in the system's temporary directory) and keeps at
-most ``SKEWLAB_STORE_BYTES`` of uploads (default 4 GB), dropping the least recently used first. A
+most ``SKEWLAB_STORE_BYTES`` of uploads (default 4 GB), dropping the least recently used first;
+``SKEWLAB_STORE_BYTES=0`` turns it off (nothing on disk; a reload then starts over and says so). A
 token is 128 random bits: knowing the link is what gives access to the catalog, as with the session.
 """
 
@@ -36,6 +37,11 @@ def store_dir() -> Path:
 
 def max_bytes() -> int:
     return int(os.environ.get("SKEWLAB_STORE_BYTES", 4 * 1024**3))
+
+
+def enabled() -> bool:
+    """Whether the server keeps sessions for reloads (``SKEWLAB_STORE_BYTES=0`` keeps nothing on disk)."""
+    return max_bytes() > 0
 
 
 def new_token() -> str:

@@ -83,3 +83,14 @@ def test_reload_says_plainly_when_the_upload_is_gone(app, tmp_path):
     assert again.session_state["source"]["kind"] == "sample"
     lost = _reopen("A" * 22)
     assert any("This link's session is no longer on the server" in w.value for w in lost.warning)
+
+
+def test_a_server_that_keeps_nothing_writes_nothing_and_says_so(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("SKEWLAB_STORE_DIR", str(tmp_path))
+    monkeypatch.setenv("SKEWLAB_STORE_BYTES", "0")
+    at = upload(app, "messy.csv", messy_csv(600))
+    token = at.session_state["_token"]
+    assert list(tmp_path.iterdir()) == []
+    again = _reopen(token)
+    assert any("This server keeps nothing between reloads (SKEWLAB_STORE_BYTES=0)" in w.value for w in again.warning)
+    assert again.session_state["source"]["kind"] == "sample"
