@@ -59,25 +59,55 @@ if profile.n_missing_label:
     st.info(f"{profile.n_missing_label:,} rows have no label: they are kept and left out of these figures.",
             icon=":material/label_off:")
 
+MANY = 60  # more classes than this: the tail-first view by default
+VIEWS = ("Tail first", "Largest first")
+many = profile.n_classes > MANY
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
-    o1, o2 = st.columns(2)
+    o1, o2, o3 = st.columns([1, 1.4, 2], vertical_alignment="bottom")
     log = o1.toggle("Log scale", value=profile.imbalance_ratio > 50, key="skew_log")
-    show_all = o2.toggle(f"All {profile.n_classes} classes", value=profile.n_classes <= 60, key="skew_all",
-                         disabled=profile.n_classes <= 60)
-    st.plotly_chart(charts.class_bars(profile, top=None if show_all else 60, log=log), width="stretch")
+    st.session_state.setdefault("skew_view", VIEWS[0] if many else VIEWS[1])
+    view = o2.radio("Order", VIEWS, key="skew_view", horizontal=True, disabled=not many,
+                    help=f"Tail first: groups tail, medium, head, smallest classes first, {charts.PER_GROUP} per group "
+                         "and a line counting the others. Largest first: the 60 largest classes.")
+    search = o3.text_input("Search a class", key="skew_search", placeholder="part of a class name",
+                           help="Draws the matching classes (tail first) and filters the class table below.")
+    tail_first = many and view == VIEWS[0]
+    st.plotly_chart(charts.class_bars(profile, top=0 if tail_first else MANY, log=log, match=search or None),
+                    width="stretch")
 with c2:
     st.plotly_chart(charts.long_tail_curve(profile), width="stretch")
     if choice.separator:
         st.plotly_chart(charts.hierarchy_sunburst(table.frame[choice.column], choice.separator), width="stretch")
+if many:
+    st.plotly_chart(charts.class_size_strip(profile), width="stretch")
 
 st.subheader("Classes")
+GROUP_FILTER = {"every group": None, "tail": "tail", "medium": "medium", "head": "head"}
+f1, f2 = st.columns([1, 3], vertical_alignment="bottom")
+group = GROUP_FILTER[f1.selectbox("Group", list(GROUP_FILTER), key="skew_group")]
+classes = (charts.class_rows_in(profile, group=group, match=search or None) if tail_first or group or search
+           else profile.table())
+f2.caption(f"{len(classes):,} of {profile.n_classes:,} classes" + (", smallest first" if tail_first or group or search
+                                                                      else ", largest first") + ".")
 st.dataframe(
-    profile.table(), width="stretch", height=360,
+    classes, width="stretch", height=360,
     column_config={
         "share": st.column_config.NumberColumn(format="percent"),
         "cumulative share": st.column_config.NumberColumn(format="percent"),
         "rows": st.column_config.NumberColumn(format="localized"),
     },
 )
+MAX_ROWS = 2_000
+if st.session_state.get("skew_class_rows") not in set(classes["class"]):
+    st.session_state["skew_class_rows"] = "(none)"
+pick = st.selectbox("Rows of a class", ["(none)"] + classes["class"].tolist(), key="skew_class_rows",
+                    format_func=lambda c: c if c == "(none)" else f"{c} ({profile.counts[c]:,} row{'s' if profile.counts[c] != 1 else ''})",
+                    help="The catalog's rows of one class, as loaded (row = the row's position in the file).")
+if pick != "(none)":
+    labels = ui.current_labels(table, choice)
+    rows = table.frame[(labels == pick).fillna(False).to_numpy()]
+    rows = rows.rename_axis("row")
+    st.caption(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} of **{pick}**" + (f"; the first {MAX_ROWS:,} shown." if len(rows) > MAX_ROWS else "."))
+    st.dataframe(rows.head(MAX_ROWS), width="stretch", height=min(360, 38 + 35 * min(len(rows), MAX_ROWS)))
 nav.link(nav.STRATEGIES, label="Next: try strategies", icon=":material/arrow_forward:")

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from core.charts import Panel, map_figure
+from core.charts import CLASS_COLORS, Panel, map_figure
 from core.errors import SkewlabError
+from core.mapping import PLACE_CAP
 from core.mapping import audit as caudit
 from ui import common as ui
 from ui import map_view, nav, runs
@@ -28,7 +29,7 @@ head_min, tail_max, _ = ui.thresholds()
 key = map_view.run_key(table, choice, cfg, ok)
 st.caption(
     f"**{len(ok)}** strategies on one map of **{choice.describe()}** in **{table.name}**: fitted once on real rows, "
-    "synthetic rows placed with transform, so the panels share coordinates."
+    "every strategy's rows placed on it, so the panels share coordinates."
 )
 
 counts = space.class_counts()
@@ -49,6 +50,24 @@ segments = c4.toggle("Seed → synthetic lines", key="choice_map_segments", disa
                      help="For the highlighted class, a line from each synthetic row to its seed row.")
 show_flagged = c5.toggle("Mark flagged rows", key="choice_map_flagged",
                          help="Ring the synthetic rows the audit below flags (overlap or near copy).")
+PLACEMENTS = {"Between their parents": "interpolate", "UMAP / PCA transform": "transform"}
+COLOURS = ("Head / medium / tail", "Chosen classes")
+st.session_state.setdefault("choice_map_placement", "Between their parents")
+st.session_state.setdefault("choice_map_colour", COLOURS[0])
+st.session_state["choice_map_classes"] = [c for c in st.session_state.get("choice_map_classes", []) if c in counts]
+d1, d2, d3 = st.columns([1.6, 1.4, 3.2], vertical_alignment="bottom")
+placement = PLACEMENTS[d1.radio(
+    "Place synthetic rows", list(PLACEMENTS), key="choice_map_placement", horizontal=True,
+    help=f"Between their parents: a row made on the line between two real rows is drawn on the line between their "
+         f"map positions, at the weight it was made with, and a copy on the row it copies; only other rows go "
+         f"through transform. Transform: every row through the model (slow: at most {PLACE_CAP:,} rows per "
+         "strategy, sampled by class, every class keeps rows).")]
+colour = d2.radio("Colour by", COLOURS, key="choice_map_colour", horizontal=True,
+                  help="Group: every class by its number of real rows, synthetic rows by their class's group.")
+chosen = d3.multiselect(
+    "Classes with their own colour (type to search)", by_size, key="choice_map_classes",
+    format_func=lambda c: f"{c} ({counts[c]:,} rows)", disabled=colour == COLOURS[0], max_selections=len(CLASS_COLORS),
+    help="The other classes are grey.")
 
 holder: dict = {}
 
@@ -62,7 +81,7 @@ def _progress(fraction: float, message: str) -> None:
 
 try:
     proj = map_view.projection(key, space, ok, method=method.lower(), cap=int(cap), seed=int(cfg.get("seed", 0)),
-                               head_min=head_min, progress=_progress)
+                               head_min=head_min, placement=placement, progress=_progress)
     if "bar" in holder:
         _progress(1.0, "auditing synthetic rows")
     audits = map_view.audits(key, space, ok, head_min=head_min, tail_max=tail_max)
@@ -84,6 +103,17 @@ if proj.is_sample:
 st.info(note, icon=":material/info:")
 for n in proj.notes:
     st.caption(n)
+placed_notes = map_view.placement_notes(proj, space, ok, placement=placement)
+if placed_notes:
+    meaning = (
+        "Synthetic rows are drawn from their parents: a row made between two real rows sits between their map "
+        "positions at the weight it was made with (what the row is made of, not where the model would put it; "
+        "the audit below measures overlap in the feature space), a copy sits on the row it copies. "
+        if placement == "interpolate" else "Synthetic rows are placed with the model's transform. ")
+    st.info(meaning + f"At most {PLACE_CAP:,} rows per strategy go through transform, sampled by class with "
+            "every class keeping rows; the rest are not drawn.", icon=":material/scatter_plot:")
+    for n in placed_notes:
+        st.caption(n)
 
 title_col, numeric_cols = map_view.hover_columns(table.frame, st.session_state.get("roles", {}))
 real_hover = map_view.real_hover(key, table.frame, space, title_col, numeric_cols)
@@ -98,12 +128,16 @@ for i, o in enumerate(ok):
         synthetic_hover=map_view.synthetic_hover(key, o, table.frame, space, title_col, numeric_cols),
         flagged=audits[i].flagged() if show_flagged else None,
     ))
+by_group = colour == COLOURS[0] or not chosen
 fig = map_figure(proj, space.y, panels, real_hover=real_hover, draw_real=draw_real,
-                 highlight=None if highlight == "(none)" else highlight, segments=bool(segments))
+                 highlight=None if highlight == "(none)" else highlight, segments=bool(segments),
+                 chosen=None if by_group else chosen, head_min=head_min, tail_max=tail_max)
 st.plotly_chart(fig, width="stretch", key="map_chart")
 st.caption(
     f"{proj.method.upper()} map in {proj.runtime_s:,.1f} s. Dots: real rows; diamonds: synthetic rows; faint x: rows "
-    "the strategy removed, at their real position. The 10 largest classes have their own colour."
+    "the strategy removed, at their real position. "
+    + (f"Colour: head (> {head_min} rows), medium and tail (< {tail_max} rows) classes, synthetic rows by their "
+       "class's group." if by_group else f"Colour: the {len(chosen)} chosen classes; the others grey.")
 )
 
 st.subheader("Audit of synthetic and removed rows")

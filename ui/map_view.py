@@ -16,7 +16,7 @@ import streamlit as st
 
 from core.charts import real_hover_text, synthetic_hover_text
 from core.data import FeatureSpace
-from core.mapping import Projection, assemble, fit_base, place
+from core.mapping import TRANSFORMED, Projection, assemble, fit_base, place, placement_kinds, placement_note
 from core.mapping.audit import Audit, audit
 from ui import cache, runs
 from ui.runs import RunOutcome
@@ -35,7 +35,7 @@ def run_key(table, choice, cfg: dict, outcomes: Sequence[RunOutcome]) -> tuple:
 
 
 def projection(key: tuple, space: FeatureSpace, outcomes: Sequence[RunOutcome], *, method: str, cap: int, seed: int,
-               head_min: int, progress: Callable | None = None) -> Projection:
+               head_min: int, placement: str = "interpolate", progress: Callable | None = None) -> Projection:
     """The shared map of the run: the fitted base once per feature space, method, cap, seed and
     head bound; each strategy's synthetic rows placed on it once per strategy result.
 
@@ -52,16 +52,30 @@ def projection(key: tuple, space: FeatureSpace, outcomes: Sequence[RunOutcome], 
     t = time.perf_counter()
     placed = []
     for o in outcomes:
-        pkey = ("map-place", base_key, outcome_key(o), key[2:])
+        pkey = ("map-place", base_key, outcome_key(o), key[2:], placement)
         if pkey not in heavy:
             computed = True
             if progress is not None:
                 n = int((o.result.origin == "synthetic").sum())
-                progress(0.9, f"placing {n:,} synthetic rows of {o.label} with transform")
-        placed.append(heavy.get(pkey, lambda o=o: place(base, o.result)))
+                progress(0.9, f"placing {n:,} synthetic rows of {o.label}")
+        placed.append(heavy.get(pkey, lambda o=o: place(base, o.result, space=space, placement=placement)))
     if computed and progress is not None:
         progress(1.0, "map ready")
     return assemble(base, [o.result for o in outcomes], placed, place_s=time.perf_counter() - t)
+
+
+def placement_notes(proj: Projection, space: FeatureSpace, outcomes: Sequence[RunOutcome], *,
+                    placement: str) -> list[str]:
+    """Per strategy with synthetic rows: how they were placed (``core.mapping.placement_note``)."""
+    notes = []
+    for i, o in enumerate(outcomes):
+        r = o.result
+        if not r.n_synthetic:
+            continue
+        kinds = (placement_kinds(proj, r, space=space) if placement == "interpolate"
+                 else np.full(r.n_synthetic, TRANSFORMED, dtype=object))
+        notes.append(f"{o.label}: {placement_note(kinds, proj.synthetic_xy[i])}")
+    return notes
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)

@@ -2,7 +2,9 @@
 
 Pure Plotly (no Streamlit), so the Map page and the export report draw the same figure. Real
 rows are dots, synthetic rows diamonds, removed rows faint ``x`` ghosts at their real
-coordinates. The largest classes get their own colour; the rest share "other classes". Hover
+coordinates. Colour says the class's size group (head / medium / tail), synthetic rows by their
+class's group too, or, when the analyst chooses classes, each chosen class has its own colour and
+the rest share "other classes". Synthetic rows without coordinates (not placed) are not drawn. Hover
 text is built here from the catalog's own cells and every piece of catalog text is
 HTML-escaped, so a product title can never become markup.
 """
@@ -18,8 +20,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.skew import FONT, TEMPLATE, short
-from core.data import FeatureSpace
+from core.charts.skew import FONT, GROUP_COLORS, TEMPLATE, short
+from core.data import GROUPS, HEAD_MIN, TAIL_MAX, FeatureSpace, group_for_count
 from core.mapping import Projection
 from core.strategies import SYNTHETIC, ResampleResult
 
@@ -144,11 +146,21 @@ def synthetic_hover_text(
     return np.array(out, dtype=object)
 
 
-def class_groups(y: np.ndarray, *, top: int = 10, highlight: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+def group_label(group: str, *, head_min: int = HEAD_MIN, tail_max: int = TAIL_MAX) -> str:
+    """Legend name of a size group (``"head"``, ``"medium"``, ``"tail"``) with its bounds."""
+    return {"head": f"head classes (> {head_min} rows)", "medium": "medium classes",
+            "tail": f"tail classes (< {tail_max} rows)"}[group]
+
+
+def class_groups(y: np.ndarray, *, chosen: Sequence[str] | None = None, head_min: int = HEAD_MIN,
+                 tail_max: int = TAIL_MAX, highlight: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """Colour group of every class and colour of every group.
 
-    The ``top`` largest classes (by rows in ``y``; ties by name) are their own group; the rest
-    are :data:`OTHER_NAME`. A highlighted class is always its own group.
+    By default (``chosen=None``) a class's group is its size group by its real rows in ``y``
+    (head / medium / tail, :func:`core.data.group_for_count`), so synthetic rows of a tail class are
+    coloured as tail. With ``chosen``, each chosen class present in ``y`` is its own group (in the
+    order given) and every other class is :data:`OTHER_NAME`. A highlighted class is always its
+    own group.
 
     Returns
     -------
@@ -156,17 +168,21 @@ def class_groups(y: np.ndarray, *, top: int = 10, highlight: str | None = None) 
     color_of : dict group name -> colour
     """
     names, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
-    order = sorted(zip(names.tolist(), counts.tolist()), key=lambda kv: (-kv[1], kv[0]))
-    top_names = [c for c, _ in order[:top]]
-    group_of = {c: (c if c in top_names else OTHER_NAME) for c, _ in order}
-    color_of = {c: CLASS_COLORS[i % len(CLASS_COLORS)] for i, c in enumerate(top_names)}
-    if len(order) > top:
-        color_of[OTHER_NAME] = OTHER_COLOR
+    size = dict(zip(names.tolist(), counts.tolist()))
+    if chosen is None:
+        group_of = {c: group_label(group_for_count(n, head_min=head_min, tail_max=tail_max),
+                                   head_min=head_min, tail_max=tail_max) for c, n in size.items()}
+        color_of = {group_label(g, head_min=head_min, tail_max=tail_max): GROUP_COLORS[g] for g in GROUPS
+                    if group_label(g, head_min=head_min, tail_max=tail_max) in set(group_of.values())}
+    else:
+        picked = [c for c in dict.fromkeys(str(c) for c in chosen) if c in size]
+        group_of = {c: (c if c in picked else OTHER_NAME) for c in size}
+        color_of = {c: CLASS_COLORS[i % len(CLASS_COLORS)] for i, c in enumerate(picked)}
+        if len(picked) < len(size):
+            color_of[OTHER_NAME] = OTHER_COLOR
     if highlight is not None and highlight in group_of:
         group_of[highlight] = highlight
         color_of[highlight] = color_of.get(highlight, HIGHLIGHT_COLOR)
-        if highlight not in top_names:
-            color_of[highlight] = HIGHLIGHT_COLOR
     return group_of, color_of
 
 
@@ -179,7 +195,9 @@ def map_figure(
     draw_real: np.ndarray | None = None,
     highlight: str | None = None,
     segments: bool = False,
-    top: int = 10,
+    chosen: Sequence[str] | None = None,
+    head_min: int = HEAD_MIN,
+    tail_max: int = TAIL_MAX,
     panel_height: int = 460,
 ) -> go.Figure:
     """Side-by-side panels (one per strategy) on shared axes.
@@ -198,14 +216,16 @@ def map_figure(
         Class to bring forward; the others fade.
     segments : bool
         Draw seed -> synthetic segments for the highlighted class.
-    top : int
-        Largest classes with their own colour.
+    chosen : sequence of str, optional
+        Classes with their own colour (the others grey); default: colour by head / medium / tail
+        (``head_min``, ``tail_max``), real and synthetic rows alike.
     panel_height : int
         Height of one row of panels, in pixels.
     """
     real_y = np.asarray(real_y).astype(str)
     draw = np.ones(len(real_y), dtype=bool) if draw_real is None else np.asarray(draw_real, dtype=bool)
-    group_of, color_of = class_groups(real_y, top=top, highlight=highlight)
+    group_of, color_of = class_groups(real_y, chosen=chosen, head_min=head_min, tail_max=tail_max,
+                                      highlight=highlight)
     real = _RealRows(
         projection=projection, draw=draw, hover=None if real_hover is None else np.asarray(real_hover, dtype=object),
         group=np.array([group_of[c] for c in real_y], dtype=object), group_of=group_of, color_of=color_of,
@@ -262,13 +282,14 @@ def _draw_panel(fig: go.Figure, real: _RealRows, panel: Panel, *, row: int, col:
     # ghosts first, so real and synthetic rows are drawn over them
     if removed.any():
         fig.add_trace(_ghosts(real, removed), row=row, col=col)
+    placed = np.isfinite(syn_xy).all(axis=1)  # rows left out of the placement cap are not drawn
     syn_group = np.array([real.group_of.get(cl, OTHER_NAME) for cl in syn_y], dtype=object)
     syn_hover = None if panel.synthetic_hover is None else np.asarray(panel.synthetic_hover, dtype=object)
     for g in real.ordered_groups():
         m = real.draw & ~removed & (real.group == g)
         if m.any():
             fig.add_trace(_real_trace(real, g, m, first), row=row, col=col)
-        s = syn_group == g
+        s = (syn_group == g) & placed
         if s.any():
             fig.add_trace(_synthetic_trace(real, g, syn_xy[s], None if syn_hover is None else syn_hover[s]),
                           row=row, col=col)
@@ -277,7 +298,7 @@ def _draw_panel(fig: go.Figure, real: _RealRows, panel: Panel, *, row: int, col:
         if trace is not None:
             fig.add_trace(trace, row=row, col=col)
     if panel.flagged is not None and np.any(panel.flagged):
-        fig.add_trace(_flagged(syn_xy[np.asarray(panel.flagged, dtype=bool)], first), row=row, col=col)
+        fig.add_trace(_flagged(syn_xy[np.asarray(panel.flagged, dtype=bool) & placed], first), row=row, col=col)
 
 
 def _ghosts(real: _RealRows, removed: np.ndarray) -> go.Scattergl:
@@ -320,7 +341,8 @@ def _segments(real: _RealRows, res: ResampleResult, syn_xy: np.ndarray, syn_y: n
               first: bool) -> go.Scattergl | None:
     """Seed -> synthetic segments of the highlighted class (None when it has none)."""
     seed_row = res.seed_row[res.origin == SYNTHETIC]
-    sel = np.flatnonzero((syn_y == real.highlight) & (seed_row >= 0))[:MAX_SEGMENTS]
+    placed = np.isfinite(syn_xy).all(axis=1)
+    sel = np.flatnonzero((syn_y == real.highlight) & (seed_row >= 0) & placed)[:MAX_SEGMENTS]
     if not len(sel):
         return None
     seeds = real.projection.xy_of(seed_row[sel])

@@ -17,6 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.charts import FONT, TEMPLATE, short
+from core.charts.skew import GROUP_COLORS, MAX_HEIGHT, tail_first
+from core.data import HEAD_MIN, TAIL_MAX, group_for_count
 from core.export.apply import Applied
 from core.export.recipe import Recipe
 
@@ -50,21 +52,44 @@ def skew_metrics(counts: Mapping[str, int]) -> dict[str, float]:
     return {"rows": int(n.sum()), "classes": int(len(n)), "imbalance ratio": float(n.max() / n.min()), "evenness": evenness}
 
 
-def counts_figure(counts: pd.DataFrame, *, top: int = MAX_BARS) -> go.Figure:
-    """Grouped horizontal bars of rows per class before and after (and test), largest first."""
-    shown = counts.head(top)
-    names = [short(c) for c in shown.index.astype(str)]
+def counts_figure(counts: pd.DataFrame, *, top: int = MAX_BARS, head_min: int = HEAD_MIN,
+                  tail_max: int = TAIL_MAX) -> go.Figure:
+    """Grouped horizontal bars of rows per class before and after (and test).
+
+    Up to ``top`` classes: largest first. More: tail first (groups tail, medium, head by the rows
+    before; the smallest classes of each group first, ``PER_GROUP`` per group and a line counting
+    the others; :func:`core.charts.skew.tail_first`), so the tail classes are in the report.
+    """
+    many = len(counts) > top
+    if many:
+        lines = tail_first({str(c): int(v) for c, v in counts["before"].items()}, head_min=head_min,
+                           tail_max=tail_max)
+        shown = counts.loc[[x.cls for x in lines if x.cls is not None]]
+        names = [x.label for x in lines if x.cls is not None]
+        order = [x.label for x in lines]
+    else:
+        shown, lines = counts, []
+        names = order = [short(c) for c in shown.index.astype(str)]
     fig = go.Figure()
     series = [("before", BEFORE_COLOR), ("after", AFTER_COLOR)] + ([("test", TEST_COLOR)] if "test" in counts else [])
     for col, color in series:
         fig.add_bar(y=names, x=shown[col].tolist(), name=col, orientation="h", marker_color=color,
-                    customdata=shown.index.astype(str).tolist(), hovertemplate="%{customdata}: %{x:,} rows<extra>" + col + "</extra>")
+                    customdata=[_esc(c) for c in shown.index.astype(str)],
+                    hovertemplate="%{customdata}: %{x:,} rows<extra>" + col + "</extra>")
+    for x in lines:
+        if x.cls is None:  # the classes of a group not drawn, counted on their own line
+            fig.add_scatter(y=[x.label], x=[1], mode="markers", marker=dict(opacity=0), showlegend=False,
+                            hovertemplate="%{y}<extra></extra>")
     ratio = counts["before"].max() / max(counts["before"][counts["before"] > 0].min(), 1) if len(counts) else 1
+    drawn = len(shown)
+    title = "Rows per class" + (f", tail first, smallest first ({drawn} of {len(counts):,} classes; the others "
+                                "are in the table below)" if many else "")
     fig.update_layout(
-        template=TEMPLATE, font=FONT, barmode="group", height=max(320, 22 * len(shown) + 120),
-        margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(autorange="reversed"),
+        template=TEMPLATE, font=FONT, barmode="group", height=min(MAX_HEIGHT, max(320, 22 * len(order) + 120)),
+        margin=dict(l=10, r=10, t=40, b=10),
+        yaxis=dict(categoryorder="array", categoryarray=order[::-1]),
         xaxis=dict(title="rows", type="log" if ratio > 50 else "linear"),
-        title="Rows per class" + (f" (the {top} largest of {len(counts)})" if len(counts) > top else ""),
+        title=title,
         legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
     )
     return fig
@@ -242,10 +267,16 @@ def map_figure(projection: Any, result: Any, *, index: int = 0, max_points: int 
                           marker=dict(size=6, color="#e03131", symbol="x", opacity=0.5), hoverinfo="skip")
     syn = np.asarray(projection.synthetic_xy[index]) if len(projection.synthetic_xy) > index else np.zeros((0, 2))
     if len(syn):
-        fig.add_scattergl(x=syn[:, 0], y=syn[:, 1], mode="markers", name="synthetic rows",
-                          marker=dict(size=5, color="#3b5bdb", opacity=0.7), hoverinfo="skip")
+        # coloured by their class's group (rows before), so tail classes stand out; rows not placed are not drawn
+        group = np.array([group_for_count(int(result.counts_before.get(c, 0))) for c in result.classes], dtype=object)
+        placed = np.isfinite(syn).all(axis=1)
+        colors = [GROUP_COLORS[g] for g in group[result.y_code[result.row < 0]][placed]]
+        fig.add_scattergl(x=syn[placed, 0], y=syn[placed, 1], mode="markers", name="synthetic rows",
+                          marker=dict(size=5, color=colors, opacity=0.7, symbol="diamond"), hoverinfo="skip")
     note = projection.sample_note() if hasattr(projection, "sample_note") else ""
     fig.update_layout(template=TEMPLATE, font=FONT, height=560, margin=dict(l=10, r=10, t=50, b=10),
                       title=dict(text=_esc(note), font=dict(size=12)), xaxis=dict(showticklabels=False),
-                      yaxis=dict(showticklabels=False), legend=dict(orientation="h", y=-0.05))
+                      yaxis=dict(showticklabels=False),
+                      legend=dict(orientation="h", y=-0.05, title=dict(
+                          text="synthetic rows by their class's group: tail red, medium orange, head blue · ")))
     return fig

@@ -7,19 +7,28 @@ rows (:mod:`~core.mapping.audit`).
 
 from core.mapping.audit import Audit, near_copy_threshold, summary_table
 from core.mapping.projection import (
+    AT_SEED,
     CAP,
+    INTERPOLATED,
     METHODS,
     MIN_CAP,
+    PLACE_CAP,
+    PLACEMENTS,
+    TRANSFORMED,
     BaseMap,
     Projection,
     assemble,
+    capped_sample,
     fit_base,
     fit_sample,
     place,
+    placement_kinds,
+    placement_note,
     project,
 )
 
 __all__ = [
-    "CAP", "METHODS", "MIN_CAP", "Audit", "BaseMap", "Projection", "assemble", "fit_base", "fit_sample",
-    "near_copy_threshold", "place", "project", "summary_table",
+    "AT_SEED", "CAP", "INTERPOLATED", "METHODS", "MIN_CAP", "PLACEMENTS", "PLACE_CAP", "TRANSFORMED", "Audit",
+    "BaseMap", "Projection", "assemble", "capped_sample", "fit_base", "fit_sample", "near_copy_threshold", "place",
+    "placement_kinds", "placement_note", "project", "summary_table",
 ]

@@ -1,11 +1,18 @@
-"""One 2-D map for every strategy: fit once on real rows, place everything else with ``transform``.
+"""One 2-D map for every strategy: fit once on real rows, place everything else on it.
 
 :func:`project` fits UMAP (or PCA, the fast alternative) once on a stratified sample of the real
 rows of a feature space: every row of a medium or tail class (``<= head_min`` rows) is kept and
 head classes are sampled so the sample holds at most ``cap`` rows. The real rows left out of the
-sample, and the synthetic rows of every strategy, are then placed with the fitted model's
-``transform``, so the panels of all strategies share one coordinate system. Removed rows are real
-rows: they reuse their real coordinates (the page draws them as ghosts).
+sample are placed near their nearest fitted rows (:meth:`_Reducer.place_near`; PCA: ``transform``),
+so the panels of all strategies share one coordinate system. Removed rows are real rows: they reuse their real coordinates (the page draws
+them as ghosts).
+
+Synthetic rows are placed from their parents (:func:`place`): a row SMOTE made on the line from
+its seed to its neighbour at weight alpha is drawn on the line between their map positions at
+the same weight, a copy on the row it copies. That costs nothing per row (UMAP's ``transform``
+costs about as much as the fit per row), so the map's cost does not grow with the synthetic rows;
+it shows what the row is made of, not where UMAP would have put it. The other synthetic rows go
+through ``transform``, at most ``PLACE_CAP`` per strategy, sampled by class with every class kept.
 
 Every real row gets coordinates; :attr:`Projection.sampled` says which ones the map was fitted
 on, and :meth:`Projection.sample_note` says so in words for the page.
@@ -42,6 +49,12 @@ MIN_DIST = 0.1
 #: Optimisation epochs. umap-learn uses 500 below 10,000 rows and 200 above; 200 everywhere keeps a
 #: 10k-row map as fast as a 20k-row one with no visible loss on these maps.
 N_EPOCHS = 200
+#: How synthetic rows are placed: between their parents' map positions, or by the model's transform.
+PLACEMENTS: tuple[str, ...] = ("interpolate", "transform")
+#: Synthetic rows of one strategy placed with ``transform`` at most (the others are not drawn).
+PLACE_CAP = 5_000
+#: How one synthetic row was placed (:func:`placement_kinds`).
+INTERPOLATED, AT_SEED, TRANSFORMED = "interpolated", "at its seed", "transformed"
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,7 +68,8 @@ class Projection:
     xy : ndarray (n, 2) float64
         Coordinates of the real rows, aligned with ``rows``.
     sampled : ndarray (n,) bool
-        True for the rows the model was fitted on; the others were placed with ``transform``.
+        True for the rows the model was fitted on; the others were placed near their nearest fitted
+        rows (UMAP) or with ``transform`` (PCA).
     strategies : tuple of str
         Strategy name of each projected result, in the order given to :func:`project`.
     synthetic_xy : tuple of ndarray (m_i, 2)
@@ -114,10 +128,13 @@ class Projection:
         """One sentence saying what the map was fitted on."""
         name = "UMAP" if self.method == "umap" else "PCA"
         if not self.is_sample:
-            return f"{name} fitted on all {self.n_real:,} real rows; synthetic rows placed with transform."
+            return f"{name} fitted on all {self.n_real:,} real rows."
         return (
             f"{name} fitted on {self.n_fit:,} of {self.n_real:,} real rows: all medium and tail rows, head classes "
-            f"sampled; the other {self.n_real - self.n_fit:,} real rows and every synthetic row placed with transform."
+            f"sampled; the other {self.n_real - self.n_fit:,} real rows placed "
+            + ("with transform." if self.method == "pca" else
+               f"at the weighted mean of the map positions of their {N_NEIGHBORS} nearest fitted rows "
+               "(where UMAP's transform starts, without its optimisation).")
         )
 
 
@@ -221,6 +238,36 @@ class _Reducer:
         if self.pre is not None:
             total += int(self.pre.components_.nbytes)
         return total
+
+    def place_near(self, X: np.ndarray) -> np.ndarray:
+        """Rows at the weighted mean of the map positions of their nearest fitted rows.
+
+        UMAP: the :data:`N_NEIGHBORS` nearest fitted rows in the space UMAP was fitted in (exact up to
+        4,096 fitted rows; above, from UMAP's own search index, as its ``transform`` finds them),
+        weighted by ``exp(-(d - d_nearest) / mean(d - d_nearest))``: the start UMAP's own
+        ``transform`` optimises from, without the optimisation, which is most of its cost. PCA:
+        ``transform`` (already cheap and exact).
+        """
+        if len(X) == 0 or self.method == "pca":
+            return self.transform(X)
+        from sklearn.neighbors import NearestNeighbors
+
+        if self.pre is not None:
+            X = self.pre.transform(X)
+        raw, emb = np.asarray(self.model._raw_data), np.asarray(self.model.embedding_, dtype=np.float64)
+        k = min(N_NEIGHBORS, len(raw))
+        index = getattr(self.model, "_knn_search_index", None)
+        if index is not None and not getattr(self.model, "_small_data", True):
+            # above 4,096 fitted rows: UMAP's own search index (the one its transform queries)
+            idx, dist = index.query(np.asarray(X, dtype=np.float32), k=k, epsilon=0.12)
+            idx, dist = np.asarray(idx, dtype=np.int64), np.asarray(dist, dtype=np.float64)
+        else:
+            dist, idx = NearestNeighbors(n_neighbors=k).fit(raw).kneighbors(X)
+        gap = dist - dist[:, :1]
+        scale = gap.mean(axis=1, keepdims=True)
+        w = np.exp(-gap / np.where(scale > 0, scale, 1.0))
+        w /= w.sum(axis=1, keepdims=True)
+        return np.einsum("ij,ijk->ik", w, emb[idx])
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
@@ -328,8 +375,8 @@ def fit_base(
     t = time.perf_counter()
     rest = np.flatnonzero(~sampled)
     if len(rest):
-        report(0.6, f"placing the other {len(rest):,} real rows with transform")
-        xy[rest] = reducer.transform(space.X[rest])
+        report(0.6, f"placing the other {len(rest):,} real rows near their nearest fitted rows")
+        xy[rest] = reducer.place_near(space.X[rest])
     timings["place_real"] = time.perf_counter() - t
     report(0.8, "real rows placed")
     return BaseMap(reducer=reducer, rows=space.rows.copy(), xy=xy, sampled=sampled, n_features=int(space.X.shape[1]),
@@ -337,14 +384,127 @@ def fit_base(
                    timings=timings, notes=tuple(notes))
 
 
-def place(base: BaseMap, result: ResampleResult) -> np.ndarray:
-    """Coordinates of the synthetic rows of one result on ``base`` (in result order), by transform.
+def placement_kinds(base: BaseMap, result: ResampleResult, *, space: FeatureSpace | None = None) -> np.ndarray:
+    """How each synthetic row of ``result`` (in result order) is placed on ``base`` (object array).
+
+    :data:`INTERPOLATED`: the row lies on the line from its seed row to its neighbour row at
+    weight alpha (SMOTE and its kin), and both are on the map; :data:`AT_SEED`: an exact copy of its
+    seed row (random over-sampling; needs ``space`` to check the copy); :data:`TRANSFORMED`: every
+    other row (noisy copies, rows with no known parents).
+    """
+    syn = np.flatnonzero(result.row < 0)
+    seed, nbr, alpha = result.seed_row[syn], result.neighbor_row[syn], result.alpha[syn]
+    on_map = _on_map(base.rows, seed)
+    line = on_map & _on_map(base.rows, nbr) & np.isfinite(alpha)
+    copy = np.zeros(len(syn), dtype=bool)
+    if space is not None:
+        test = np.flatnonzero(on_map & ~line)
+        if len(test):
+            pos = np.searchsorted(space.rows, seed[test])
+            copy[test] = (result.X[syn[test]] == space.X[pos]).all(axis=1)
+    return np.select([line, copy], [INTERPOLATED, AT_SEED], TRANSFORMED).astype(object)
+
+
+def _on_map(rows: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """True where a row id (>= 0) is a real row of the map."""
+    ok = ids >= 0
+    if not len(rows):
+        return np.zeros(len(ids), dtype=bool)
+    pos = np.clip(np.searchsorted(rows, ids), 0, len(rows) - 1)
+    return ok & (rows[pos] == ids)
+
+
+def capped_sample(codes: np.ndarray, cap: int, *, seed: int = 0) -> np.ndarray:
+    """Positions of at most about ``cap`` rows, stratified by class, every class kept.
+
+    Each class keeps ``min(rows, cap // classes)`` rows at least (at least one), so a class with
+    few rows keeps all of them; the rest of the budget goes to the larger classes in proportion to
+    their rows (largest remainder). The result exceeds ``cap`` only when there are more classes
+    than ``cap`` (one row each). Sorted positions.
+    """
+    codes = np.asarray(codes)
+    if len(codes) <= cap:
+        return np.arange(len(codes), dtype=np.int64)
+    names, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
+    floor = np.minimum(counts, max(1, cap // len(names)))
+    quota = floor.copy()
+    budget = cap - int(floor.sum())
+    if budget > 0:
+        spare = (counts - floor).astype(np.float64)
+        share = spare / spare.sum() * budget
+        extra = np.floor(share).astype(np.int64)
+        left = int(budget - extra.sum())
+        if left > 0:
+            extra[np.argsort(-(share - extra), kind="stable")[:left]] += 1
+        quota = np.minimum(floor + extra, counts)
+    rng = np.random.default_rng(seed)
+    order = np.argsort(inverse, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    keep = [order[starts[c]:starts[c + 1]] if quota[c] >= counts[c]
+            else rng.choice(order[starts[c]:starts[c + 1]], size=int(quota[c]), replace=False)
+            for c in range(len(names))]
+    return np.sort(np.concatenate(keep)).astype(np.int64)
+
+
+def place(base: BaseMap, result: ResampleResult, *, space: FeatureSpace | None = None,
+          placement: str = "interpolate", cap: int = PLACE_CAP) -> np.ndarray:
+    """Coordinates of the synthetic rows of one result on ``base`` (in result order).
+
+    ``placement="interpolate"`` (the default): a row made on the line between two real rows is
+    drawn on the line between their map positions at the same weight alpha, an exact copy of a
+    real row at that row's position (:func:`placement_kinds`); only the other rows go through
+    the model's ``transform``. ``placement="transform"``: every row goes through ``transform``.
+    Either way at most ``cap`` rows are transformed per strategy (:func:`capped_sample`: stratified
+    by class, every class keeps rows); the rows left out have NaN coordinates and are not drawn.
 
     Each strategy is placed on its own, so its coordinates depend only on the base map and its
     own rows (UMAP's transform is seeded; the same rows always land in the same places).
     """
     _check_width(result, base.n_features)
-    return base.reducer.transform(result.X[result.origin == SYNTHETIC])
+    check(placement, Choice(PLACEMENTS), name="placement", where=WHERE)
+    cap = check(cap, CAP, name="placement cap", where=WHERE)
+    syn = np.flatnonzero(result.row < 0)
+    xy = np.full((len(syn), 2), np.nan)
+    if placement == "transform":
+        kinds = np.full(len(syn), TRANSFORMED, dtype=object)
+    else:
+        kinds = placement_kinds(base, result, space=space)
+        line = np.flatnonzero(kinds == INTERPOLATED)
+        a = result.alpha[syn[line]][:, None]
+        s, n = base_xy(base, result.seed_row[syn[line]]), base_xy(base, result.neighbor_row[syn[line]])
+        xy[line] = s + a * (n - s)
+        at_seed = np.flatnonzero(kinds == AT_SEED)
+        xy[at_seed] = base_xy(base, result.seed_row[syn[at_seed]])
+    rest = np.flatnonzero(kinds == TRANSFORMED)
+    if len(rest):
+        rest = rest[capped_sample(result.y_code[syn[rest]], cap, seed=base.seed)]
+        xy[rest] = base.reducer.transform(result.X[syn[rest]])
+    return xy
+
+
+def base_xy(base: BaseMap, row_ids: np.ndarray) -> np.ndarray:
+    """Coordinates of real rows of ``base`` by row id (the ids must be on the map)."""
+    return base.xy[np.searchsorted(base.rows, np.asarray(row_ids, dtype=np.int64))]
+
+
+def placement_note(kinds: np.ndarray, xy: np.ndarray, *, cap: int = PLACE_CAP) -> str:
+    """One sentence saying how a strategy's synthetic rows were placed (the page shows it)."""
+    kinds = np.asarray(kinds, dtype=object)
+    if not len(kinds):
+        return "No synthetic rows."
+    drawn = np.isfinite(np.asarray(xy, dtype=np.float64)).all(axis=1)
+    parts = []
+    for kind, words in ((INTERPOLATED, "between their two parents' map positions, at the weight they were made with"),
+                        (AT_SEED, "on the real row they copy"), (TRANSFORMED, "with transform")):
+        n = int(((kinds == kind) & drawn).sum())
+        if n:
+            parts.append(f"{n:,} {words}")
+    text = f"{len(kinds):,} synthetic rows: " + "; ".join(parts) if parts else f"{len(kinds):,} synthetic rows"
+    left = int((~drawn).sum())
+    if left:
+        text += (f"; {left:,} not drawn (at most {cap:,} rows per strategy go through transform, sampled by class, "
+                 "every class keeps rows)")
+    return text + "."
 
 
 def assemble(base: BaseMap, results: Sequence[ResampleResult], placed: Sequence[np.ndarray],
@@ -367,6 +527,8 @@ def project(
     cap: int = 20_000,
     seed: int = 0,
     head_min: int = HEAD_MIN,
+    placement: str = "interpolate",
+    place_cap: int = PLACE_CAP,
     progress: Progress | None = None,
 ) -> Projection:
     """Fit one 2-D map on real rows and place the synthetic rows of every result on it.
@@ -388,6 +550,10 @@ def project(
         Seed of the sample, the PCA and UMAP. A seed makes UMAP single-threaded (reproducible).
     head_min : int
         Classes with more rows than this are sampled; smaller ones are kept whole.
+    placement : {"interpolate", "transform"}
+        How synthetic rows are placed (:func:`place`).
+    place_cap : int
+        Synthetic rows of one strategy placed with ``transform`` at most (NaN coordinates beyond).
     progress : callable(fraction, message), optional
         Called at the start of each stage (UMAP gives no progress of its own).
 
@@ -404,14 +570,16 @@ def project(
         Fewer than 4 real rows.
     """
     _check(method, cap, seed, head_min)
+    check(placement, Choice(PLACEMENTS), name="placement", where=WHERE)
+    check(place_cap, CAP, name="placement cap", where=WHERE)
     for r in results:  # before the fit, not after it
         _check_width(r, space.X.shape[1])
     base = fit_base(space, method=method, cap=cap, seed=seed, head_min=head_min, progress=progress)
     t = time.perf_counter()
     n_syn = sum(int((r.origin == SYNTHETIC).sum()) for r in results)
     if n_syn and progress is not None:
-        progress(0.8, f"placing {n_syn:,} synthetic rows of {len(results)} strategies with transform")
-    placed = [place(base, r) for r in results]
+        progress(0.8, f"placing {n_syn:,} synthetic rows of {len(results)} strategies")
+    placed = [place(base, r, space=space, placement=placement, cap=place_cap) for r in results]
     proj = assemble(base, results, placed, place_s=time.perf_counter() - t)
     if progress is not None:
         progress(1.0, "map ready")

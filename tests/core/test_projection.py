@@ -125,3 +125,24 @@ def test_a_strategy_lands_in_the_same_place_whatever_runs_beside_it(yeast):
     np.testing.assert_array_equal(together.xy, base.xy)
     assert together.strategies == ("random_over", "smote", "random_under")
     assert len(together.synthetic_xy[2]) == 0  # under-sampling adds nothing to place
+
+
+def test_unsampled_real_rows_sit_at_the_weighted_mean_of_their_nearest_fitted_rows(yeast):
+    from core.mapping.projection import N_NEIGHBORS, fit_base
+
+    space, _, _ = yeast
+    base = fit_base(space, method="umap", cap=800, seed=0)
+    rest = np.flatnonzero(~base.sampled)
+    assert len(rest) == space.n_rows - base.n_fit > 0
+    fitted = np.flatnonzero(base.sampled)
+    # independent: brute-force distances in the space UMAP was fitted in (no PCA below 50 features)
+    d = np.linalg.norm(space.X[rest][:, None, :] - space.X[fitted][None, :, :], axis=2)
+    idx = np.argsort(d, axis=1, kind="stable")[:, :N_NEIGHBORS]
+    dist = np.take_along_axis(d, idx, axis=1)
+    gap = dist - dist[:, :1]
+    w = np.exp(-gap / gap.mean(axis=1, keepdims=True))
+    expected = (w[:, :, None] * base.xy[fitted][idx]).sum(axis=1) / w.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(base.xy[rest], expected, atol=1e-6)
+    note = project(space, [], method="umap", cap=800, seed=0).sample_note()
+    assert note.endswith(f"the other {len(rest):,} real rows placed at the weighted mean of the map positions of their "
+                         "15 nearest fitted rows (where UMAP's transform starts, without its optimisation).")

@@ -110,9 +110,9 @@ def test_adding_a_strategy_reuses_the_fitted_map_and_keeps_points_in_place(app, 
         calls["fit"] += 1
         return real_fit(*a, **k)
 
-    def place(base, result):
+    def place(base, result, **kw):
         calls["place"].append(result.strategy)
-        return real_place(base, result)
+        return real_place(base, result, **kw)
 
     monkeypatch.setattr(map_view, "fit_base", fit)
     monkeypatch.setattr(map_view, "place", place)
@@ -133,3 +133,43 @@ def test_adding_a_strategy_reuses_the_fitted_map_and_keeps_points_in_place(app, 
     after = [_values(t["x"]) for t in spec["data"] if t.get("marker", {}).get("symbol") == "diamond"]
     # SMOTE's panel comes first: its synthetic rows sit exactly where they were
     assert len(before[0]) > 0 and np.array_equal(before[0], after[0])
+
+
+def test_700_classes_map_is_coloured_by_group_and_says_how_rows_are_placed(app):
+    from core.charts.map import OTHER_COLOR
+    from core.charts.skew import GROUP_COLORS
+    from tests.longtail_views import make_longtail
+
+    frame = make_longtail(6_000, 700)
+    at = upload(app, "longtail.csv", frame.to_csv(index=False).encode())
+    at.selectbox(key="label").set_value("category").run()
+    at.selectbox(key="level").set_value(0).run()
+    run = dict(RUN, strategies=[{"name": "smote", "params": {}}, {"name": "random_over", "params": {}}],
+               target="floor:30")
+    at.session_state["run_config"] = run
+    at.session_state["choice_map_method"] = "PCA"
+    at = goto(at, "Map")
+    assert not at.exception
+    spec = _map_spec(at)
+    added = [int(a["text"].split("+")[1].split(" ")[0].replace(",", "")) for a in spec["layout"]["annotations"]
+             if "synthetic" in a["text"]]
+    diamonds = [t for t in spec["data"] if t.get("marker", {}).get("symbol") == "diamond" and t["name"] != "synthetic rows"]
+    # every synthetic row is drawn (placed between its parents or on the row it copies), none in grey
+    assert sum(len(_values(t["x"])) for t in diamonds) == sum(added) > 0
+    assert {t["marker"]["color"] for t in diamonds} <= set(GROUP_COLORS.values())
+    assert not any(t["marker"]["color"] == OTHER_COLOR for t in spec["data"] if "marker" in t)
+    assert any(t["name"] == "tail classes (&lt; 20 rows)" or t["name"] == "tail classes (< 20 rows)" for t in spec["data"])
+    infos = [i.value for i in at.info]
+    assert any("At most 5,000 rows per strategy go through transform" in n for n in infos), infos
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("SMOTE: ") and "between their two parents' map positions" in c for c in captions), captions
+    assert any(c.startswith("Random over-sampling: ") and "on the real row they copy" in c for c in captions), captions
+    # a chosen set of classes: those coloured, the others grey
+    counts = frame["category"].value_counts()
+    picks = sorted(counts[counts == 2].index)[:2]
+    at.radio(key="choice_map_colour").set_value("Chosen classes").run()
+    at.multiselect(key="choice_map_classes").set_value(picks).run()
+    assert not at.exception
+    names = {t["name"] for t in _map_spec(at)["data"]}
+    assert {p.replace(">", "&gt;") for p in picks} <= names or set(picks) <= names, names
+    assert "other classes" in names

@@ -41,3 +41,47 @@ def test_skew_of_an_uploaded_flat_label(app):
     assert metric(at, "Imbalance ratio") == "15.0"
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert not any(t.startswith("Category tree") for t in titles)
+
+
+def _longtail_skew(app):
+    from tests.longtail_views import make_longtail
+
+    frame = make_longtail(22_000, 700)
+    at = upload(app, "longtail.csv", frame.to_csv(index=False).encode())
+    at.selectbox(key="label").set_value("category").run()
+    at.selectbox(key="level").set_value(0).run()  # the full path: 700 classes
+    return frame, goto(at, "Skew")
+
+
+def test_700_classes_tail_first_search_and_the_rows_of_a_class(app):
+    frame, at = _longtail_skew(app)
+    counts = frame["category"].value_counts()
+    assert metric(at, "Classes") == "700"
+    assert metric(at, "Tail classes") == f"{(counts < 20).sum():,}" == "608"
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    titles = [s["layout"]["title"]["text"] for s in specs]
+    assert titles[0] == "Rows per class, tail first, smallest first (45 of 700 classes)", titles
+    assert "Every class by size (700 classes, one dot each)" in titles
+    assert all(s["layout"]["height"] <= 1000 for s in specs)
+    # the bars start with single-row tail classes: the smallest first
+    bars = [t for t in specs[0]["data"] if t["type"] == "bar"]
+    assert bars[0]["name"] == "tail (< 20 rows)" and len(bars[0]["y"]) == 15
+    drawn = [cd[0].replace("&gt;", ">") for cd in bars[0]["customdata"]]
+    assert all(counts[c] == 1 for c in drawn)
+    # the strip has one dot per class
+    strip = specs[titles.index("Every class by size (700 classes, one dot each)")]
+    assert sum(len(t["customdata"]) for t in strip["data"]) == 700
+    # search: the chart and the table keep the matching classes
+    at.text_input(key="skew_search").set_value("069").run()
+    wanted = sorted(c for c in counts.index if "069" in c)
+    table = at.dataframe[0].value
+    assert sorted(table["class"]) == wanted and table["rows"].tolist() == sorted(counts[wanted].tolist())
+    # drill down: the catalog's rows of one class, as loaded
+    cls = min((c for c in wanted if counts[c] >= 2), key=lambda c: (counts[c], c))
+    at.selectbox(key="skew_class_rows").set_value(cls).run()
+    assert not at.exception
+    rows = at.dataframe[1].value
+    expected = frame[frame["category"] == cls]
+    assert rows.index.tolist() == expected.index.tolist()
+    assert rows["title"].tolist() == expected["title"].tolist()
+    assert any(c.value.startswith(f"{len(expected):,} rows of **{cls}**") for c in at.caption)
