@@ -241,11 +241,17 @@ if ok:
     for label, r in named:
         sizes, weighted = compare.class_sizes_after(r)
         after_counts[label + (" (weighted)" if weighted else "")] = sizes
-    lc1, lc2 = st.columns(2)
+    lc1, lc2, lc3 = st.columns([1, 1, 2])
     log = lc1.toggle("Log scale", value=True, key="strategies_log")
-    show_all = lc2.toggle(f"All {len(before)} classes", value=len(before) <= 60, key="strategies_all",
-                          disabled=len(before) <= 60)
-    st.plotly_chart(charts.counts_comparison(before, after_counts, top=None if show_all else 60, log=log),
+    show_all = len(before) <= 60
+    if 60 < len(before) <= charts.MAX_ALL:
+        show_all = lc2.toggle(f"All {len(before)} classes", value=False, key="strategies_all",
+                              help="Off: each group (tail, medium, head) smallest first, "
+                                   f"{charts.PER_GROUP} classes per group; search a class to see it.")
+    match = lc3.text_input("Search a class", key="strategies_match", placeholder="part of a class name")
+    head_min, tail_max, _ = ui.thresholds()
+    st.plotly_chart(charts.counts_comparison(before, after_counts, top=None if show_all else 60, log=log,
+                                             head_min=head_min, tail_max=tail_max, match=match or None),
                     width="stretch")
 
     st.subheader("Rows added and removed per class")
