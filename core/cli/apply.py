@@ -16,25 +16,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from core.cli.choices import FORMATS, SCOPES, SMALL_CLASS_CHOICES
 from core.cli.common import check_label, parse_params
-from core.data import FeatureConfig, LoadedTable, infer_roles, load_table
 from core.errors import ParameterError, RecipeError
-from core.export import (
-    FORMATS,
-    MAX_BYTES,
-    SCOPES,
-    InputSpec,
-    LabelSpec,
-    Recipe,
-    ScopeSpec,
-    apply_recipe,
-    format_of,
-    make_recipe,
-    read_recipe,
-    write_table,
-)
-from core.strategies import SMALL_CLASS_CHOICES
+
+if TYPE_CHECKING:  # the library is imported when a command runs, not to build its parser
+    from core.data import LoadedTable
+    from core.export import Recipe
 
 
 def register(sub) -> None:
@@ -92,6 +82,9 @@ def recipe_for(
     args: argparse.Namespace,
 ) -> Recipe:
     """A recipe for ``table`` with inferred roles and the options of :func:`add_recipe_options`."""
+    from core.data import FeatureConfig, infer_roles
+    from core.export import InputSpec, LabelSpec, ScopeSpec, make_recipe
+
     separator = check_label(table, label, level, separator)
     roles = infer_roles(table.frame, label=label)
     return make_recipe(
@@ -116,6 +109,8 @@ def write_recipe_out(path: str, recipe: Recipe) -> None:
 
 
 def run_recipe(args: argparse.Namespace) -> int:
+    from core.data import load_table
+
     table = load_table(args.input)
     recipe = recipe_for(table, label=args.label, level=args.level, separator=args.separator, strategy=args.strategy,
                         params=parse_params(args.param), args=args)
@@ -125,6 +120,8 @@ def run_recipe(args: argparse.Namespace) -> int:
 
 
 def _read_recipe_file(path: str) -> Recipe:
+    from core.export import MAX_BYTES, read_recipe
+
     p = Path(path)
     if not p.is_file():
         raise RecipeError(f"There is no recipe file at {path!r}.")
@@ -135,6 +132,9 @@ def _read_recipe_file(path: str) -> Recipe:
 
 
 def run_apply(args: argparse.Namespace) -> int:
+    from core.data import load_table
+    from core.export import apply_recipe, format_of, write_table
+
     recipe = _read_recipe_file(args.recipe)
     fmt = format_of(args.output, args.format)
     out_path, in_path = Path(args.output), Path(args.input)

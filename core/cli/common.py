@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from core.data import LoadedTable, detect_separator, label_values, load_table
 from core.errors import ParameterError, SchemaError
+
+if TYPE_CHECKING:  # the data modules (pandas...) are imported when a command runs, not to build its parser
+    import pandas as pd
+
+    from core.data import LoadedTable
 
 __all__ = ["add_label_arguments", "check_label", "labels_from_args", "parse_params"]
 
@@ -36,6 +38,8 @@ def check_label(table: LoadedTable, label: str, level: int | None, separator: st
             hint=f"Columns: {', '.join(map(str, table.frame.columns[:20]))}.",
         )
     if level is not None and separator is None:
+        from core.data import detect_separator
+
         separator = detect_separator(table.frame[label])
         if separator is None:
             raise SchemaError(f"Column {label!r} holds no path separator, so --level does not apply.", hint="Drop --level.")
@@ -44,6 +48,8 @@ def check_label(table: LoadedTable, label: str, level: int | None, separator: st
 
 def labels_from_args(args: argparse.Namespace) -> tuple[LoadedTable, pd.Series, str | None]:
     """Load the input and return ``(table, labels, separator)``."""
+    from core.data import label_values, load_table
+
     table = load_table(args.input)
     sep = check_label(table, args.label, args.level, args.separator)
     labels = label_values(table.frame, args.label, level=args.level, separator=sep)

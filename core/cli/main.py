@@ -1,7 +1,9 @@
 """Command line: ``python -m core <command>``.
 
-Each command lives in its own module that exposes ``register(subparsers)``; the module's
-handler returns an exit code. Any :class:`core.errors.SkewlabError` (bad input) becomes a
+:data:`COMMANDS` names each command's module; only the module of the command asked for is
+imported (``python -m core resample ...`` never imports the evaluation code), and ``--help``
+of a command imports no more than its parser needs. Each module exposes ``register(subparsers)``;
+its handler returns an exit code. Any :class:`core.errors.SkewlabError` (bad input) becomes a
 one-line message on stderr and exit code 2, never a traceback; anything else is a bug and
 keeps its traceback.
 """
@@ -9,27 +11,64 @@ keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from core.cli import apply, evaluate, profile, resample
 from core.errors import SkewlabError
 
-__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+__all__ = ["COMMANDS", "COMMAND_MODULES", "build_parser", "main"]
 
+#: Every command, in help order: name -> (module that registers it, one-line help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "profile": ("core.cli.profile", "print the skew profile of a label"),
+    "strategies": ("core.cli.resample", "list the imbalance strategies and their parameters"),
+    "resample": ("core.cli.resample", "resample a catalog with a strategy and write it with provenance"),
+    "evaluate": ("core.cli.evaluate", "compare strategies with leak-free cross-validation"),
+    "apply": ("core.cli.apply", "replay a recipe.json on a catalog (the same or a larger one)"),
+    "recipe": ("core.cli.apply", "write a recipe.json for a catalog without the app"),
+}
 #: Modules that add sub-commands, in help order.
-COMMAND_MODULES = (profile, resample, evaluate, apply)
+COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Stubs:
+    """Stands in for the sub-parsers action when a command module registers: ``add_parser`` hands
+    back the parser already made for that name (its help from :data:`COMMANDS`)."""
+
+    def __init__(self, parsers: dict[str, argparse.ArgumentParser]):
+        self.parsers = parsers
+
+    def add_parser(self, name: str, **_kw) -> argparse.ArgumentParser:
+        return self.parsers[name]
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command named in ``argv`` (the first argument that is not an option), if any."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser: every command listed; the options of the command named in ``argv`` (every
+    command's when ``argv`` is None), whose module alone is imported."""
     parser = argparse.ArgumentParser(prog="python -m core", description="Skewlab, headless.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.register(sub)
+    parsers = {name: sub.add_parser(name, help=help_) for name, (_, help_) in COMMANDS.items()}
+    if argv is None:
+        modules = COMMAND_MODULES
+    else:
+        command = _command_of(argv)
+        modules = (COMMANDS[command][0],) if command else ()
+    for module in modules:
+        importlib.import_module(module).register(_Stubs(parsers))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)

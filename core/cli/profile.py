@@ -6,8 +6,8 @@ import argparse
 import json
 import math
 
+from core.cli.choices import HEAD_MIN, K_NEIGHBORS, TAIL_MAX
 from core.cli.common import add_label_arguments, labels_from_args
-from core.data import HEAD_MIN, K_NEIGHBORS, TAIL_MAX, profile_skew
 
 
 def _json_safe(value):
@@ -32,6 +32,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.data import profile_skew
+
     table, labels, _ = labels_from_args(args)
     prof = profile_skew(labels, head_min=args.head_min, tail_max=args.tail_max, k_neighbors=args.k_neighbors)
     if args.format == "json":

@@ -16,23 +16,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from core.cli.apply import add_recipe_out_argument, recipe_for, write_recipe_out
+from core.cli.choices import SMALL_CLASS_CHOICES
 from core.cli.common import add_label_arguments, labels_from_args, parse_params
-from core.data import FeatureConfig, build_features, infer_roles
 from core.errors import ParameterError
-from core.export import build_output_table, output_notes, removed_table, write_table
-from core.strategies import (
-    REGISTRY,
-    SMALL_CLASS_CHOICES,
-    TargetSpec,
-    parse_pipeline,
-    resample,
-    strategies_table,
-    validate_params,
-)
+
+if TYPE_CHECKING:  # the library is imported when a command runs, not to build its parser
+    import pandas as pd
+
+    from core.strategies import TargetSpec
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -64,6 +58,8 @@ def register(sub) -> None:
 
 def run_strategies(args: argparse.Namespace) -> int:
     """Print the registry."""
+    from core.strategies import strategies_table
+
     table = strategies_table()
     if args.format == "json":
         print(json.dumps(table, indent=2, ensure_ascii=False))
@@ -81,6 +77,8 @@ def run_strategies(args: argparse.Namespace) -> int:
 
 def parse_target_arg(text: str) -> TargetSpec:
     """A target from its short form or from a JSON file ``{class: rows}``."""
+    from core.strategies import TargetSpec
+
     path = Path(text)
     if text.lower().endswith(".json") or path.is_file():
         if not path.is_file():
@@ -105,12 +103,18 @@ def _output_format(path: str, option: str) -> str:
 def write_frame(frame: pd.DataFrame, path: str, fmt: str, *, neutralize: bool = True) -> None:
     """Write CSV (UTF-8, no index) or Parquet with the export's writer, so the headless output
     equals the app's (formula-looking text cells neutralized in CSV unless turned off)."""
+    from core.export.write import write_table
+
     with open(path, "wb") as fh:
         fh.write(write_table(frame, fmt, neutralize=neutralize))
 
 
 def run_resample(args: argparse.Namespace) -> int:
     """Resample a catalog and write the table with provenance."""
+    from core.data import FeatureConfig, build_features, infer_roles
+    from core.export.tables import build_output_table, output_notes, removed_table
+    from core.strategies import REGISTRY, parse_pipeline, resample, validate_params
+
     # check everything cheap before reading the file
     parse_pipeline(args.strategy)
     params = validate_params(args.strategy, parse_params(args.param))

@@ -49,6 +49,8 @@ _LABEL_NAME = re.compile(r"categor|class|label|target|genre|department|taxonomy|
 _CURRENCY = re.compile(r"[£$€¥₹]|\b(GBP|USD|EUR|JPY|INR)\b", re.I)
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,\u00a0\u202f ]\d{3})+(\.\d+)?$")
 _SAMPLE = 20_000
+#: Characters of a number cell that :func:`parse_numeric` reads as it is (no sign, space or separator to strip).
+_PLAIN_CHARS = r"[0-9.eE+\-]*"
 
 
 def is_missing_label(values: pd.Series) -> pd.Series:
@@ -79,11 +81,15 @@ def parse_numeric(values: pd.Series) -> pd.Series:
     elif pd.api.types.is_numeric_dtype(values):
         out = pd.to_numeric(values, errors="coerce").astype("float64")
     else:
-        text = values.astype("string").str.strip()
-        text = text.str.replace(_CURRENCY, "", regex=True).str.strip().str.rstrip("%").str.strip()
-        thousands = text.str.match(_THOUSANDS).fillna(False).astype(bool)
-        if thousands.any():
-            text = text.mask(thousands, text.str.replace(r"[,\u00a0\u202f ]", "", regex=True))
+        text = values.astype("string")
+        # cells of digits, dots, signs and exponents only (one vectorised pass): stripping and the
+        # currency / percent / thousands rules change none of them, so they are skipped
+        if not bool(text.str.fullmatch(_PLAIN_CHARS).fillna(True).all()):
+            text = text.str.strip()
+            text = text.str.replace(_CURRENCY, "", regex=True).str.strip().str.rstrip("%").str.strip()
+            thousands = text.str.match(_THOUSANDS).fillna(False).astype(bool)
+            if thousands.any():
+                text = text.mask(thousands, text.str.replace(r"[,\u00a0\u202f ]", "", regex=True))
         out = pd.to_numeric(text, errors="coerce").astype("float64")
     out = out.where(np.isfinite(out.to_numpy(dtype="float64", na_value=np.nan)))
     return out
@@ -263,6 +269,32 @@ def _infer_one(name: str, cells: list, n_unique_all: int | None = None) -> tuple
     return out(Role.CATEGORICAL.value, f"{shown_unique:,} distinct values")
 
 
+def _infer_plain_numbers(name: str, cells: pd.Series, n_unique_all: int | None) -> tuple[str, str, int, int, str] | None:
+    """:func:`_infer_one`'s answer for a text column whose cells are all plain decimals (``-12.50``)
+    or empty, in whole-column operations; None for any other column (then ``_infer_one`` decides).
+
+    Such a column is 100% numbers; only an id-like name, a single value or row numbers change
+    its role, and row numbers (a first cell 0 or 1 with no empty cell) are left to ``_infer_one``."""
+    if not isinstance(cells.array, pd.arrays.ArrowStringArray) or cells.isna().any():
+        return None
+    plain = cells.str.fullmatch(r"-?[0-9]+(\.[0-9]+)?")
+    empty = (cells == "").to_numpy(dtype=bool)
+    if not (plain.to_numpy(dtype=bool) | empty).all() or empty.all():
+        return None
+    texts = cells[~empty]
+    first = str(texts.iloc[0])
+    n_missing = int(empty.sum())
+    if n_missing == 0 and len(cells) >= 2 and first in ("0", "1", "0.0", "1.0"):
+        return None
+    n_unique = int(texts.nunique())
+    shown_unique = n_unique if n_unique_all is None else n_unique_all
+    if _ID_NAME.search(name) and n_unique / len(texts) >= 0.95:
+        return Role.ID.value, "unique values in an id-named column", n_missing, shown_unique, first[:80]
+    if n_unique <= 1:
+        return Role.IGNORE.value, "a single value", n_missing, shown_unique, first[:80]
+    return Role.NUMERIC.value, f"{1.0:.0%} of cells are numbers", n_missing, shown_unique, first[:80]
+
+
 def _n_distinct(present: pd.Series) -> int:
     """Distinct values of the non-missing cells, compared as text like :func:`_infer_one` does
     (numbers and booleans compare as themselves: same count, without turning each into a string)."""
@@ -285,7 +317,9 @@ def describe_columns(frame: pd.DataFrame) -> list[ColumnInfo]:
             column = frame.iloc[:, pos]
             missing = is_missing_label(column)
             n_unique_all = _n_distinct(column[~missing])
-        role, reason, n_missing, n_unique, example = _infer_one(str(name), head.iloc[:, pos].tolist(), n_unique_all)
+        cells = head.iloc[:, pos]
+        seen = _infer_plain_numbers(str(name), cells, n_unique_all)
+        role, reason, n_missing, n_unique, example = seen or _infer_one(str(name), cells.tolist(), n_unique_all)
         if len(frame) > _SAMPLE:
             n_missing = int(missing.sum())
         infos.append(ColumnInfo(name=str(name), role=role, reason=reason, dtype=str(frame.dtypes.iloc[pos]),

@@ -4,11 +4,14 @@ rows, for exports and the CLI."""
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.data import FeatureSpace, parse_numeric
 from core.params import Choice, check
@@ -40,8 +43,9 @@ def build_output_table(
     * copies (random over-sampling, copies made for small classes): every column of the seed row;
     * rows on the line from a seed to a neighbour (SMOTE and its variants): numeric feature
       columns ``seed + alpha * (neighbour - seed)`` on the parents' own cells (rounded when the
-      column holds whole numbers only; the one value when one parent is empty; empty when both
-      are), every other column from the seed, text columns per ``text``;
+      column holds whole numbers only; in a column of plain decimal texts, written with the
+      column's decimals; the one value when one parent is empty; empty when both are), every
+      other column from the seed, text columns per ``text``;
     * rows whose neighbour is unknown (noisy copies, library rows on no line): every column from
       the seed, text columns per ``text``.
 
@@ -85,17 +89,17 @@ def build_output_table(
     prov_orig = prov[is_orig].set_index(pd.Index(kept))
     filler = _unlabelled_provenance(unlabelled, result.strategy)
     prov_all = pd.concat([prov_orig, filler]).loc[orig_rows].reset_index(drop=True)
-    prov_all[TEXT_SOURCE] = pd.array([pd.NA] * len(prov_all), dtype="string")
+    prov_all[TEXT_SOURCE] = _strings(pa.nulls(len(prov_all), type=pa.large_string()))
     synth = ~is_orig
     out_orig = pd.concat([orig_part, prov_all], axis=1)
     if not synth.any():
         return out_orig
-    kinds = result.parent_kinds(space.X, space.rows)
+    kinds = _parent_kinds(result, space)
     text_cols = {c for c, r in roles.items() if r == "text"} | set(space.config.text)
     syn_part, source = _synthetic_cells(frame, label_cols[0], labels, result, synth, kinds,
                                         numeric=space.config.numeric, text_cols=text_cols, text=text)
     prov_syn = prov[synth].reset_index(drop=True)
-    prov_syn[TEXT_SOURCE] = pd.array(source, dtype="string")
+    prov_syn[TEXT_SOURCE] = _strings(pa.array(["empty", "seed"], type=pa.large_string()).take(pa.array(source)))
     out_syn = pd.concat([syn_part, prov_syn], axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
@@ -109,7 +113,7 @@ def output_notes(result: ResampleResult, space: FeatureSpace, *, text: str = "em
     text = check(text, TEXT_SOURCES, name="text", where="export: ")
     notes: list[str] = []
     if result.n_synthetic:
-        kinds = result.parent_kinds(space.X, space.rows)
+        kinds = _parent_kinds(result, space)
         n = {k: int((kinds == k).sum()) for k in (LINE, COPY, SEED_ONLY, NO_PARENT)}
         words = "empty" if text == "empty" else "their seed row's text"
         if n[COPY]:
@@ -117,7 +121,8 @@ def output_notes(result: ResampleResult, space: FeatureSpace, *, text: str = "em
         if n[LINE]:
             notes.append(
                 f"{n[LINE]:,} synthetic rows lie between two real rows: numeric columns are seed + alpha * (neighbour - seed) "
-                "on the two rows' own values (whole numbers stay whole; one row's value when the other is empty; empty "
+                "on the two rows' own values (whole numbers stay whole, number texts keep their column's decimals; one row's "
+                "value when the other is empty; empty "
                 f"when both are); categorical and other columns come from the seed row; text columns are {words}."
             )
         if n[SEED_ONLY]:
@@ -158,11 +163,12 @@ def _synthetic_cells(
     frame: pd.DataFrame, label_col: Any, labels: pd.Series, result: ResampleResult, synth: np.ndarray,
     kinds: np.ndarray, *, numeric: tuple[str, ...], text_cols: set, text: str,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """The original columns of the synthetic rows, column by column from their parents' cells,
-    and where each row's text came from."""
+    """The original columns of the synthetic rows, column by column from their parents' cells
+    (whole-column array operations: no per-cell Python), and where each row's text came from."""
     seed = result.seed_row[synth]
     has_seed = seed >= 0
-    seeds = frame.take(np.where(has_seed, seed, 0)).reset_index(drop=True)  # every column, dtypes kept
+    take = np.where(has_seed, seed, 0)
+    all_seeded = bool(has_seed.all())
     copy = kinds == COPY
     keep_text = copy | (text == "seed")
     line = np.flatnonzero(kinds == LINE)
@@ -171,26 +177,66 @@ def _synthetic_cells(
     y = result.y[synth]
     n_syn = len(seed)
     out: dict[Any, pd.Series] = {}
-    for col in frame.columns:
-        cells = seeds[col]
-        if col == label_col:  # the seed's cell where it names the row's class (always, for real seeds)
-            same = has_seed & (labels.to_numpy(dtype=object, na_value=None)[np.where(has_seed, seed, 0)] == y)
-            cells = cells.where(same, _cells_like(frame[col], pd.Series(y.astype(str)), n_syn))
-        elif col in text_cols:
-            cells = cells.where(keep_text & has_seed, _cells_like(frame[col], None, n_syn))
+    for pos, col in enumerate(frame.columns):
+        src = frame.iloc[:, pos]
+        if col != label_col and col not in text_cols and col in numeric and len(line):
+            cells = _interpolated(src, take, line, seed[line], nbr, alpha)
         else:
-            if col in numeric and len(line):
-                cells = _interpolated(frame[col], cells, line, seed[line], nbr, alpha)
-            cells = cells.where(has_seed, _cells_like(frame[col], None, n_syn))
+            cells = _take(src, take)  # every column from the seed, dtype kept
+        if col == label_col:  # the seed's cell where it names the row's class (always, for real seeds)
+            same = has_seed & (labels.to_numpy(dtype=object, na_value=None)[take] == y)
+            if not same.all():
+                cells = cells.where(same, _cells_like(src, pd.Series(y.astype(str)), n_syn))
+        elif col in text_cols:
+            keep = keep_text & has_seed
+            if not keep.all():
+                cells = cells.where(keep, _cells_like(src, None, n_syn))
+        elif not all_seeded:
+            cells = cells.where(has_seed, _cells_like(src, None, n_syn))
         out[col] = cells
-    source = np.where(keep_text & has_seed, "seed", "empty").astype(object)
+    source = (keep_text & has_seed).astype(np.int64)  # 1: the seed's text, 0: empty
     return pd.DataFrame(out, index=pd.RangeIndex(n_syn)), source
 
 
-def _interpolated(src: pd.Series, cells: pd.Series, line: np.ndarray, seed: np.ndarray, nbr: np.ndarray,
+def _take(src: pd.Series, rows: np.ndarray) -> pd.Series:
+    """The cells of ``src`` at positions ``rows``, dtype kept, on a fresh range index (Arrow text:
+    one take on the joined chunks; a take across chunks is several times slower)."""
+    if isinstance(src.array, pd.arrays.ArrowStringArray):
+        taken = _arrow_text(src).take(pa.array(rows))
+        return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([taken]), dtype=src.dtype), name=src.name)
+    return pd.Series(src.array.take(rows), name=src.name)
+
+
+def _strings(values: pa.Array) -> pd.arrays.ArrowStringArray:
+    """An Arrow text array as a pandas ``string`` array (no Python string per cell)."""
+    return pd.arrays.ArrowStringArray(pa.chunked_array([values.cast(pa.large_string())]),
+                                      dtype=pd.StringDtype("pyarrow"))
+
+
+#: :meth:`ResampleResult.parent_kinds` per result (the output table and its notes ask the same
+#: question one after the other), held no longer than the result, its ``X`` and ``rows`` live.
+_KINDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _parent_kinds(result: ResampleResult, space: FeatureSpace) -> np.ndarray:
+    known = _KINDS.get(result)
+    if known is not None and known[0]() is space.X and known[1]() is space.rows:
+        return known[2]
+    kinds = result.parent_kinds(space.X, space.rows)
+    _KINDS[result] = (weakref.ref(space.X), weakref.ref(space.rows), kinds)
+    return kinds
+
+
+def _interpolated(src: pd.Series, take: np.ndarray, line: np.ndarray, seed: np.ndarray, nbr: np.ndarray,
                   alpha: np.ndarray) -> pd.Series:
-    """``cells`` (the seeds' cells) with the rows at ``line`` set to ``seed + alpha * (neighbour - seed)``
-    on the parents' parsed cells (the one value when one is empty, empty when both are)."""
+    """The seeds' cells (rows ``take`` of ``src``) with the rows at ``line`` set to
+    ``seed + alpha * (neighbour - seed)`` on the parents' parsed cells (the one value when one is
+    empty, empty when both are).
+
+    A column of numbers keeps its dtype. A column of number texts gets text written like its
+    cells: when every number in it is a plain decimal (``-12.50``), with the column's decimals
+    (always that many when every cell has them, else trailing zeros dropped); otherwise with 12
+    significant digits. A made value equal to a parent's keeps that parent's own cell."""
     parsed = parse_numeric(src).to_numpy(dtype=np.float64, na_value=np.nan)
     s, n = parsed[seed], parsed[nbr]
     value = np.where(np.isnan(s), n, np.where(np.isnan(n), s, s + alpha * (n - s)))
@@ -198,17 +244,100 @@ def _interpolated(src: pd.Series, cells: pd.Series, line: np.ndarray, seed: np.n
     if len(observed) and (observed == np.round(observed)).all():  # whole numbers only: stay whole
         value = np.round(value)
     if not _textual(src):  # numbers: the seeds' values with the line rows' values, in the column's dtype
-        full = parse_numeric(cells).to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        full = parsed[take]
         full[line] = value
         return _cells_like(src, pd.Series(full), len(full))
-    made = _cells_like(src, pd.Series(value), len(value)).to_numpy(dtype=object)
+    made = _number_texts(src, parsed, value)
     # a value equal to a parent's keeps that parent's own cell (its text, its currency sign...)
     at_s, at_n = value == s, value == n
-    made[at_n] = src.to_numpy(dtype=object)[nbr[at_n]]
-    made[at_s] = src.to_numpy(dtype=object)[seed[at_s]]
-    out = cells.to_numpy(dtype=object, copy=True)
+    parent = np.where(at_s, seed, np.where(at_n, nbr, -1))
+    if isinstance(src.array, pd.arrays.ArrowStringArray):
+        return _arrow_merge(src, take, line, made, parent)
+    own = src.to_numpy(dtype=object)
+    made = made.to_numpy(zero_copy_only=False).astype(object)
+    made[parent >= 0] = own[parent[parent >= 0]]
+    out = own[take]
     out[line] = made
-    return pd.Series(out, dtype=cells.dtype)
+    return pd.Series(out, dtype=src.dtype)
+
+
+def _arrow_merge(src: pd.Series, take: np.ndarray, line: np.ndarray, made: pa.Array, parent: np.ndarray) -> pd.Series:
+    """Rows ``take`` of ``src`` with ``made`` at ``line``, or the parent's own cell where ``parent``
+    names one (-1: none): one Arrow take over [made, source cells]."""
+    own = _arrow_text(src)
+    combined = pa.concat_arrays([made.cast(own.type), own])
+    idx = len(made) + take.astype(np.int64)
+    pick = np.arange(len(line), dtype=np.int64)
+    has_parent = parent >= 0
+    pick[has_parent] = len(made) + parent[has_parent]
+    idx[line] = pick
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([combined.take(pa.array(idx))]), dtype=src.dtype))
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow string array (no copy for Arrow-backed text)."""
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        return values.array.__arrow_array__().combine_chunks()
+    return pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), type=pa.large_string())
+
+
+#: A number written plainly: optional minus, digits, optional decimals (``-12.50``).
+_PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
+_EXACT_INT = 2.0**52
+
+
+def _decimal_style(src: pd.Series, parsed: np.ndarray) -> tuple[int, bool] | None:
+    """``(decimals, fixed)`` of a text column whose every number cell is a plain decimal: the most
+    decimals a cell has, and whether every number cell has that many; None for any other column
+    (money text, exponents, spaces...)."""
+    number = ~np.isnan(parsed)
+    if not number.any():
+        return None
+    cells = _arrow_text(src).filter(pa.array(number))
+    if not pc.all(pc.match_substring_regex(cells, _PLAIN_DECIMAL)).as_py():
+        return None
+    dot = pc.find_substring(cells, ".").to_numpy(zero_copy_only=False)
+    length = pc.binary_length(cells).to_numpy(zero_copy_only=False)
+    decimals = np.where(dot >= 0, length - dot - 1, 0)
+    top = int(decimals.max())
+    return top, bool((decimals == top).all())
+
+
+def _number_texts(src: pd.Series, parsed: np.ndarray, value: np.ndarray) -> pa.Array:
+    """``value`` as text written like the cells of ``src`` (see :func:`_interpolated`); empty for NaN."""
+    ok = ~np.isnan(value)
+    style = _decimal_style(src, parsed)
+    if style is not None and style[0] <= 15:
+        decimals, fixed = style
+        scaled = np.round(np.where(ok, value, 0.0) * 10.0**decimals)
+        if not len(scaled) or np.abs(scaled).max() < _EXACT_INT:
+            return _decimal_texts(scaled.astype(np.int64), decimals, fixed, ok)
+    texts = np.full(len(value), "", dtype=object)
+    texts[ok] = [f"{v:.12g}" for v in value[ok].tolist()]  # 3 for 3.0, 2.5 for 2.5 (12 significant digits)
+    return pa.array(texts, type=pa.large_string())
+
+
+def _decimal_texts(scaled: np.ndarray, decimals: int, fixed: bool, ok: np.ndarray) -> pa.Array:
+    """Integers ``scaled`` (value * 10**decimals) as decimal texts (``-12.50``; trailing zeros dropped
+    unless ``fixed``); empty where not ``ok``. Arrow string kernels over whole columns: no
+    per-value formatting."""
+    text_type = pa.large_string()
+    negative = scaled < 0
+    mag = np.abs(scaled)
+    unit = 10**decimals
+    whole = mag // unit
+    text = pc.cast(pa.array(np.where(negative, -whole, whole)), text_type)
+    minus_zero = negative & (whole == 0)  # -0.5: the sign the integer part cannot carry
+    if minus_zero.any():
+        text = pc.if_else(pa.array(minus_zero), pa.scalar("-0", type=text_type), text)
+    if decimals:  # unit + fraction as text is "1" then the zero-padded decimals: "1" becomes "."
+        frac = pc.utf8_replace_slice(pc.cast(pa.array(mag % unit + unit), text_type), 0, 1, ".")
+        if not fixed:
+            frac = pc.utf8_rtrim(pc.utf8_rtrim(frac, characters="0"), characters=".")
+        text = pc.binary_join_element_wise(text, frac, pa.scalar("", type=text_type))
+    if not ok.all():
+        text = pc.if_else(pa.array(ok), text, pa.scalar("", type=text_type))
+    return text
 
 
 def _textual(src: pd.Series) -> bool:
@@ -235,7 +364,7 @@ def _cells_like(src: pd.Series, values: pd.Series | None, n: int) -> pd.Series:
             if pd.api.types.is_integer_dtype(values.dtype):
                 txt[ok] = arr[ok].astype(np.int64).astype(str)
             else:
-                txt[ok] = np.char.mod("%.12g", arr[ok])  # 3 for 3.0, 2.5 for 2.5 (12 significant digits)
+                txt[ok] = [f"{v:.12g}" for v in arr[ok].tolist()]  # 3 for 3.0, 2.5 for 2.5 (12 significant digits)
         else:
             ok = values.notna().to_numpy()
             txt[ok] = values[ok].astype(str).to_numpy(dtype=object)

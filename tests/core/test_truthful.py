@@ -9,6 +9,7 @@ loaded frame by ``skewlab_seed_row`` / ``skewlab_neighbor_row`` / ``skewlab_alph
 from __future__ import annotations
 
 import io
+import re
 from functools import cache
 
 import numpy as np
@@ -74,6 +75,16 @@ def columns_of(roles, *wanted) -> list[str]:
     return [c for c, r in roles.items() if r in wanted]
 
 
+def decimal_places(cells: np.ndarray, parsed: np.ndarray) -> tuple[int, bool] | None:
+    """(most decimals, every number cell has that many) when every number cell is written as a plain
+    decimal such as -12.50; None otherwise."""
+    texts = [str(c) for c, x in zip(cells, parsed) if not np.isnan(x)]
+    if not texts or not all(re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", t) for t in texts):
+        return None
+    places = [len(t.split(".")[1]) if "." in t else 0 for t in texts]
+    return max(places), min(places) == max(places)
+
+
 def check_parents(frame: pd.DataFrame, labels: pd.Series, roles, syn: pd.DataFrame, row_cls: np.ndarray, *,
                   text: str = "empty") -> dict:
     """Assert every rule of a SMOTE-family output; returns counts of what was seen (so a test can
@@ -125,6 +136,14 @@ def check_parents(frame: pd.DataFrame, labels: pd.Series, roles, syn: pd.DataFra
         exact = s[two] + alpha[at][two] * (n[two] - s[two])
         if whole:
             assert (v[two] % 1 == 0).all() and (np.abs(v[two] - exact) <= 0.5 + 1e-9).all(), col
+            seen["rounded"] += int((v[two] != exact).sum())
+        elif (places := decimal_places(raw, parsed)) is not None:  # plain decimals: written with the column's decimals
+            most, every = places
+            assert (np.abs(v[two] - exact) <= 0.5 * 10.0**-most + 1e-9 * np.abs(exact)).all(), col
+            written = decimal_places(got[at][two], v[two])
+            assert written is not None and written[0] <= most, col
+            if every and len(got[at][two]):
+                assert written == (most, True), col
             seen["rounded"] += int((v[two] != exact).sum())
         else:
             assert np.allclose(v[two], exact, rtol=1e-10, atol=0), col
