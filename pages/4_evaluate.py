@@ -2,13 +2,24 @@
 
 import json
 import math
+import time
 
 import pandas as pd
 import streamlit as st
 
 from core.charts import evaluation as charts_eval
 from core.errors import SkewlabError
-from core.evaluation import BASELINES, CLASSIFIERS, GMEAN_DESCRIPTION, METRICS, evaluate
+from core.evaluation import (
+    BASELINES,
+    CLASSIFIERS,
+    DEFAULT_CLASSIFIER,
+    GMEAN_DESCRIPTION,
+    METRICS,
+    EvaluationCancelled,
+    check_budget,
+    estimate_evaluation,
+    evaluate,
+)
 from ui import cache, nav, runs
 from ui import common as ui
 from ui.forms import strategy_label
@@ -45,10 +56,12 @@ def _item_label(i: int) -> str:
 st.session_state.setdefault("choice_eval_strategies", list(range(len(run_items))))
 st.session_state["choice_eval_strategies"] = [i for i in st.session_state["choice_eval_strategies"]
                                               if isinstance(i, int) and i < len(run_items)]
-st.session_state.setdefault("choice_eval_classifiers", ["logreg"])
+#: The longest evaluation the page starts (estimated seconds).
+MAX_SECONDS = 30 * 60
+st.session_state.setdefault("choice_eval_classifiers", [DEFAULT_CLASSIFIER])
 st.session_state.setdefault("choice_eval_folds", 5)
 st.session_state.setdefault("choice_eval_repeats", 1)
-st.session_state.setdefault("choice_eval_budget", 20_000)
+st.session_state.setdefault("choice_eval_budget", 300_000)
 
 c1, c2 = st.columns([3, 2])
 c1.multiselect("Strategies (from the Strategies page; the baselines are always included)",
@@ -81,10 +94,30 @@ request = {
 st.caption(f"Target **{request['target']}**, small classes **{request['small_classes']}**, seed **{request['seed']}** "
            "(from the Strategies page); head / tail bounds from the Skew page "
            f"(> {head_min} / < {tail_max} rows).")
-if st.button("Evaluate", type="primary", key="eval_run", disabled=not request["classifiers"]):
+refusal = None
+if request["classifiers"]:
+    try:
+        est = estimate_evaluation(
+            space, request["strategies"], classifier=request["classifiers"], folds=request["folds"],
+            repeats=request["repeats"], seed=request["seed"], target=request["target"],
+            small_classes=request["small_classes"], head_min=head_min, tail_max=tail_max,
+            group_counts=space.class_counts(), max_rows=request["max_rows"], n_jobs=2)
+        st.caption(f":material/timer: {est.text()}")
+        if est.scored < est.classes:
+            st.caption(f":material/info: {est.classes - est.scored:,} class(es) have fewer rows than the "
+                       f"{request['folds']} folds: their {est.unscored_rows:,} rows are in the training part of every "
+                       "fold and they are not scored (they are left out of every metric and per-class table).")
+        check_budget(est, max_fit_rows=request["max_rows"], max_seconds=MAX_SECONDS)
+    except SkewlabError as exc:
+        refusal = exc
+        ui.show_error(exc, where="Evaluation: ")
+if st.button("Evaluate", type="primary", key="eval_run", disabled=not request["classifiers"] or refusal is not None):
     st.session_state["choice_eval_request"] = request
+    st.session_state.pop("eval_stopped", None)
 if not request["classifiers"]:
     st.warning("Pick at least one classifier.")
+if st.session_state.get("eval_stopped"):
+    st.info(st.session_state["eval_stopped"], icon=":material/stop_circle:")
 
 asked = st.session_state.get("choice_eval_request")
 if not asked:
@@ -97,12 +130,38 @@ if asked != request:
 key = ("evaluate", runs.space_key(table, choice, asked["text_dim"]), json.dumps(asked, sort_keys=True),
        json.dumps(sorted(space.class_counts().items())))
 store = cache.results_cache()
-bar = None if key in store else st.progress(0.0, text="Starting the cross-validation…")
+running = key not in store
+
+
+def _stop() -> None:
+    """The Stop button: the run in progress ends at its next check (its workers are stopped) and is not re-run."""
+    st.session_state["choice_eval_request"] = None
+    st.session_state["eval_stopped"] = "Evaluation stopped; nothing was kept. Change the settings or press Evaluate."
+
+
+stop_slot = st.empty()
+if running:
+    stop_slot.button("Stop", key="eval_stop", icon=":material/stop:", on_click=_stop,
+                     help="Stops the evaluation before its next training part and releases its worker processes.")
+bar = st.progress(0.0, text="Starting the cross-validation…") if running else None
+last = {"fraction": 0.0, "text": "Starting the cross-validation…", "tick": time.monotonic(),
+        "t0": time.monotonic()}
 
 
 def _progress(fraction: float, message: str) -> None:
     if bar is not None:
+        last["fraction"], last["text"] = fraction, message
         bar.progress(fraction, text=message)
+
+
+def _still_wanted() -> bool:
+    """Checked while the workers run. Redrawing the bar (at most once a second, with the time spent) lets
+    Streamlit end this run here when Stop is clicked; the evaluation then stops its workers."""
+    now = time.monotonic()
+    if bar is not None and now - last["tick"] >= 1.0:
+        last["tick"] = now
+        bar.progress(last["fraction"], text=f"{last['text']} · {now - last['t0']:,.0f} s so far")
+    return False
 
 
 try:
@@ -110,17 +169,27 @@ try:
         space, asked["strategies"], classifier=asked["classifiers"], folds=asked["folds"], repeats=asked["repeats"],
         seed=asked["seed"], target=asked["target"], small_classes=asked["small_classes"], head_min=asked["head_min"],
         tail_max=asked["tail_max"], group_counts=space.class_counts(), max_rows=asked["max_rows"], n_jobs=2,
-        on_error="skip", progress=_progress))
+        on_error="skip", progress=_progress, max_fit_rows=asked["max_rows"], max_seconds=MAX_SECONDS,
+        cancel=_still_wanted))
+except EvaluationCancelled as exc:
+    stop_slot.empty()
+    if bar is not None:
+        bar.empty()
+    st.info(str(exc), icon=":material/stop_circle:")
+    st.stop()
 except SkewlabError as exc:
+    stop_slot.empty()
     if bar is not None:
         bar.empty()
     ui.show_error(exc, where="Evaluation: ")
     st.stop()
 except Exception as exc:  # never a traceback on the page
+    stop_slot.empty()
     if bar is not None:
         bar.empty()
     ui.show_error(exc, where="Evaluation: ")
     st.stop()
+stop_slot.empty()
 if bar is not None:
     bar.empty()
 
@@ -148,6 +217,12 @@ try:
         st.success(verdict.text, icon=":material/emoji_events:")
     else:
         st.warning(verdict.text, icon=":material/balance:")
+    # the Export page starts from this strategy (as the Strategies page names and ran it)
+    st.session_state["eval_recommended"] = {
+        "name": ev.result(verdict.strategy, clf).name,
+        "why": f"best {METRICS[metric]} with {ev.classifiers[clf]['label']}"
+               + ("" if verdict.clearly_better else ", not clearly better than the runner-up"),
+    }
 except SkewlabError as exc:
     st.info(str(exc))
 

@@ -34,14 +34,16 @@ from core.data.features import FeatureSpace
 from core.data.skew import HEAD_MIN, TAIL_MAX, group_for_count
 from core.errors import ParameterError, SchemaError
 from core.evaluation.classifiers import DEFAULT_CLASSIFIER, get_classifier
+from core.evaluation.cost import EvaluationEstimate, check_budget, fmt_seconds, plan
 from core.evaluation.metrics import ALPHA, METRICS, interval, metric_range, paired_test, paired_test_name
+from core.evaluation.pool import Cancel, run_tasks
 from core.evaluation.result import ComparisonResult, Evaluation, FoldLog, FoldScore
-from core.evaluation.runner import Shared, Task, run_task
+from core.evaluation.runner import Shared, Task
 from core.params import SEED, Choice, Interval, check
 from core.strategies import NO_RESAMPLING, SMALL_CLASS_CHOICES, coerce_target, get_spec, parse_pipeline, validate_params
 
 __all__ = ["BASELINES", "FOLDS_RANGE", "MIN_BUDGET", "ON_ERROR", "REPEATS_RANGE", "Progress", "budget_sample",
-           "evaluate"]
+           "estimate_evaluation", "evaluate"]
 
 #: Strategies every evaluation compares (first, in this order).
 BASELINES = (NO_RESAMPLING, "balanced_weights")
@@ -99,19 +101,16 @@ def evaluate(
     strategies: Sequence[Any],
     *,
     classifier: str | Sequence[str] = DEFAULT_CLASSIFIER,
-    folds: int = 5,
-    repeats: int = 1,
-    seed: int = 0,
+    folds: int = 5, repeats: int = 1, seed: int = 0,
     target: Any = "auto",
     small_classes: str = "error",
-    head_min: int = HEAD_MIN,
-    tail_max: int = TAIL_MAX,
+    head_min: int = HEAD_MIN, tail_max: int = TAIL_MAX,
     group_counts: Mapping[str, int] | None = None,
     max_rows: int | None = None,
     n_jobs: int = 2,
-    keep_fold_log: bool = False,
-    on_error: str = "raise",
+    keep_fold_log: bool = False, on_error: str = "raise",
     progress: Progress | None = None,
+    max_fit_rows: int | None = None, max_seconds: float | None = None, cancel: Cancel | None = None,
 ) -> Evaluation:
     """Compare strategies x classifiers with leak-free repeated stratified k-fold CV.
 
@@ -145,6 +144,12 @@ def evaluate(
         A strategy that fails on a training part raises (default) or is left out and listed
         in ``Evaluation.failed``. A failing baseline always raises.
     progress : callable(fraction, message), optional
+        Called after every training part, with the time left.
+    max_fit_rows, max_seconds : optional
+        Budgets checked before the run (:func:`estimate_evaluation`): rows of the largest training
+        part after resampling (synthetic rows count) and estimated seconds.
+    cancel : threading.Event or callable, optional
+        Checked between training parts: when set, workers stop and EvaluationCancelled is raised.
 
     Returns
     -------
@@ -152,7 +157,7 @@ def evaluate(
 
     Raises
     ------
-    ParameterError, SchemaError, SmallClassError
+    ParameterError, SchemaError, SmallClassError, ResourceError (over budget), EvaluationCancelled
         The error a strategy raised on a training part keeps its type and says where it happened.
     """
     t_start = time.perf_counter()
@@ -162,11 +167,46 @@ def evaluate(
     items = _normalize_strategies(strategies)
     notes = _baseline_notes(strategies)
     rows = _rows(space, settings, group_counts, max_rows)
+    est = _plan(rows, items, settings)
+    check_budget(est, max_fit_rows=max_fit_rows, max_seconds=max_seconds)
     notes += _unscored_notes(rows.unscored, settings.folds)
     shared = Shared(settings.classifiers, list(rows.scored), rows.groups, settings.target, settings.small_classes,
                     settings.seed, bool(keep_fold_log))
-    outputs = _run_tasks(rows.space, _tasks(items, _splits(rows, settings), settings), shared, settings, progress)
+    outputs = _run_tasks(rows.space, _tasks(items, _splits(rows, settings), settings), shared, settings, progress,
+                         cancel, est)
     return _evaluation(items, outputs, rows, settings, notes, keep_fold_log=keep_fold_log, t_start=t_start)
+
+
+def estimate_evaluation(
+    space: FeatureSpace,
+    strategies: Sequence[Any],
+    *,
+    classifier: str | Sequence[str] = DEFAULT_CLASSIFIER,
+    folds: int = 5,
+    repeats: int = 1,
+    seed: int = 0,
+    target: Any = "auto",
+    small_classes: str = "error",
+    head_min: int = HEAD_MIN,
+    tail_max: int = TAIL_MAX,
+    group_counts: Mapping[str, int] | None = None,
+    max_rows: int | None = None,
+    n_jobs: int = 2,
+) -> EvaluationEstimate:
+    """What :func:`evaluate` with these arguments will cost (:mod:`core.evaluation.cost`), without running it.
+
+    Raises the errors of :func:`evaluate`'s checks (settings, strategies, too few scored classes).
+    """
+    settings = _check_settings(folds=folds, repeats=repeats, seed=seed, n_jobs=n_jobs, head_min=head_min,
+                               tail_max=tail_max, on_error="raise", small_classes=small_classes, target=target,
+                               classifier=classifier)
+    return _plan(_rows(space, settings, group_counts, max_rows), _normalize_strategies(strategies), settings)
+
+
+def _plan(rows: _Rows, items: Sequence[tuple[str, str, dict]], settings: _Settings) -> EvaluationEstimate:
+    return plan(rows.counts, rows.unscored, items, n_features=int(rows.space.X.shape[1]), rows_total=rows.n_total,
+                folds=settings.folds, repeats=settings.repeats, classifiers=settings.classifiers,
+                target=settings.target, small_classes=settings.small_classes, n_jobs=settings.n_jobs)
 
 
 # ------------------------------------------------------------------------------------ the steps
@@ -292,29 +332,30 @@ def _tasks(items: Sequence[tuple[str, str, dict]], splits: Sequence[tuple[int, i
 
 
 def _run_tasks(space: FeatureSpace, tasks: Sequence[Task], shared: Shared, settings: _Settings,
-               progress: Progress | None) -> list[dict[str, Any]]:
-    """Every task's output, in task order (in worker processes when ``n_jobs > 1``)."""
-    from joblib import Parallel, delayed
-
+               progress: Progress | None, cancel: Cancel | None, est: EvaluationEstimate) -> list[dict[str, Any]]:
+    """Every task's output, in task order (in worker processes when ``n_jobs > 1``), with progress and time left."""
     def report(f: float, msg: str) -> None:
         if progress is not None:
             progress(float(min(max(f, 0.0), 1.0)), msg)
 
     n_strategies = len({t.key for t in tasks})
     report(0.0, f"{len(tasks)} training parts to resample ({n_strategies} strategies x {settings.folds} folds x "
-                f"{settings.repeats} repeats)")
-    if settings.n_jobs == 1 or len(tasks) == 1:
-        gen = (run_task(space, t, shared) for t in tasks)
-    else:
-        gen = Parallel(n_jobs=min(settings.n_jobs, len(tasks)), return_as="generator")(
-            delayed(run_task)(space, t, shared) for t in tasks
-        )
-    outputs = []
-    for i, out in enumerate(gen):
+                f"{settings.repeats} repeats); about {fmt_seconds(est.seconds)} (estimate)")
+    weight = {t.key: max(est.seconds_per_task.get(t.key, 0.0), 1e-3) for t in tasks}
+    total_w = sum(weight[t.key] for t in tasks)
+    state = {"done": 0, "w": 0.0, "t0": time.perf_counter()}
+
+    def on_done(out: dict[str, Any]) -> None:
         t = out["task"]
-        outputs.append(out)
-        report((i + 1) / len(tasks), f"{t.label}: repeat {t.repeat + 1}, fold {t.fold + 1} of {settings.folds} done")
-    return outputs
+        state["done"] += 1
+        state["w"] += weight[t.key]
+        elapsed = time.perf_counter() - state["t0"]
+        left = elapsed * (total_w - state["w"]) / state["w"]
+        report(state["done"] / len(tasks),
+               f"{t.label}: repeat {t.repeat + 1}, fold {t.fold + 1} of {settings.folds} done "
+               f"({state['done']} of {len(tasks)}; about {fmt_seconds(left)} left)")
+
+    return run_tasks(space, tasks, shared, n_jobs=settings.n_jobs, cancel=cancel, on_done=on_done)
 
 
 def _aggregate(items: Sequence[tuple[str, str, dict]], outputs: Sequence[dict[str, Any]], failed: Mapping[str, str],

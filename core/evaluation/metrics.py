@@ -33,7 +33,7 @@ from core.data import GROUPS
 
 __all__ = [
     "ALPHA", "GMEAN_DESCRIPTION", "GMEAN_ZERO_RECALL", "GROUPS", "METRICS", "WILCOXON_MIN", "Interval", "finite_or_none",
-    "fold_metrics", "g_mean", "interval", "metric_range", "paired_test", "paired_test_name",
+    "average_precisions", "fold_metrics", "g_mean", "interval", "metric_range", "paired_test", "paired_test_name",
 ]
 
 #: Metrics in display order, with their labels.
@@ -173,9 +173,49 @@ def g_mean(recall: np.ndarray, support: np.ndarray) -> float:
     return float(np.exp(np.mean(np.log(r))))
 
 
+def _codes(values: np.ndarray, index: Mapping[str, int]) -> np.ndarray:
+    """The position of every value in ``index`` (-1 when absent)."""
+    import pandas as pd
+
+    inv, uniq = pd.factorize(pd.Series(values, dtype=object), sort=False)
+    return np.array([index.get(str(u), -1) for u in uniq], dtype=np.int64)[inv] if len(uniq) else inv.astype(np.int64)
+
+
+def average_precisions(true_code: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``average_precision_score(true_code == j, scores[:, j])`` of every column ``j``, without a loop of sorts.
+
+    AP is the mean over the positive rows of the precision at their score (rows scoring at least
+    as high; ties count together, as scikit-learn's thresholds do). A column without positive
+    row is left to scikit-learn.
+    """
+    from sklearn.metrics import average_precision_score
+
+    n, k = scores.shape
+    order = np.argsort(true_code, kind="stable")
+    bounds = np.searchsorted(true_code[order], np.arange(k + 1))
+    by_class = np.ascontiguousarray(scores.T)  # one pass, then every column is contiguous
+    out = np.empty(k)
+    for j in range(k):
+        col = by_class[j]
+        pos = col[order[bounds[j]:bounds[j + 1]]]
+        if pos.size == 0:
+            out[j] = average_precision_score(true_code == j, col)
+            continue
+        above_pos = pos.size - np.searchsorted(np.sort(pos), pos, side="left")
+        if pos.size <= 16:
+            above = (col[None, :] >= pos[:, None]).sum(axis=1)
+        else:
+            above = n - np.searchsorted(np.sort(col), pos, side="left")
+        out[j] = float(np.mean(above_pos / above))
+    return out
+
+
 def fold_metrics(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None, labels: list[str],
                  groups: Mapping[str, str]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """Every metric of one test part, and precision / recall / F1 / support of every class.
+
+    The values are scikit-learn's (see the module docstring), computed from class codes and
+    counts so that thousands of classes cost no more than a few.
 
     Parameters
     ----------
@@ -187,29 +227,38 @@ def fold_metrics(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | No
     groups : mapping
         Group (head / medium / tail) of every class.
     """
-    from sklearn.metrics import (
-        average_precision_score,
-        balanced_accuracy_score,
-        f1_score,
-        matthews_corrcoef,
-        precision_recall_fscore_support,
-    )
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prec, rec, f1, sup = precision_recall_fscore_support(y_true, y_pred, labels=labels, average=None, zero_division=0)
-        m = {
-            "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
-            "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-            "weighted_f1": float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)),
-            "g_mean": g_mean(rec, sup),
-            "mcc": float(matthews_corrcoef(y_true, y_pred)),
-        }
-        if scores is None:
-            m["macro_pr_auc"] = math.nan
-        else:
-            m["macro_pr_auc"] = float(np.mean([average_precision_score(y_true == c, scores[:, j])
-                                               for j, c in enumerate(labels)]))
+    labels = [str(c) for c in labels]
+    extra = sorted((set(map(str, np.unique(y_true.astype(str)))) | set(map(str, np.unique(y_pred.astype(str)))))
+                   - set(labels))
+    index = {c: i for i, c in enumerate(labels + extra)}
+    t, p = _codes(y_true, index), _codes(y_pred, index)
+    k_all, k = len(index), len(labels)
+    support_all = np.bincount(t, minlength=k_all).astype(np.float64)
+    predicted_all = np.bincount(p, minlength=k_all).astype(np.float64)
+    tp_all = np.bincount(t[t == p], minlength=k_all).astype(np.float64)
+    tp, sup, pred_n = tp_all[:k], support_all[:k], predicted_all[:k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prec = np.where(pred_n > 0, tp / pred_n, 0.0)
+        rec = np.where(sup > 0, tp / sup, 0.0)
+        f1 = np.where(sup + pred_n > 0, 2 * tp / (sup + pred_n), 0.0)
+        present = support_all > 0
+        n_samples = float(len(t))
+        cov_tp = float(tp_all.sum()) * n_samples - float(support_all @ predicted_all)
+        cov_pp = n_samples ** 2 - float(predicted_all @ predicted_all)
+        cov_tt = n_samples ** 2 - float(support_all @ support_all)
+    m = {
+        "balanced_accuracy": float(np.mean(tp_all[present] / support_all[present])),
+        "macro_f1": float(np.mean(f1)) if k else 0.0,
+        "weighted_f1": float(f1 @ sup / sup.sum()) if sup.sum() > 0 else 0.0,
+        "g_mean": g_mean(rec, sup),
+        "mcc": 0.0 if cov_pp * cov_tt == 0 else float(cov_tp / np.sqrt(cov_pp * cov_tt)),
+    }
+    if scores is None:
+        m["macro_pr_auc"] = math.nan
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m["macro_pr_auc"] = float(np.mean(average_precisions(np.where(t < k, t, k), np.asarray(scores, dtype=np.float64))))
     for g in GROUPS:
         idx = [i for i, c in enumerate(labels) if groups[c] == g]
         m[f"{g}_recall"] = float(np.mean(rec[idx])) if idx else math.nan

@@ -61,8 +61,11 @@ def test_no_classifier_collapses_on_the_sample_catalog(toys_path):
 
 
 def test_registry_names_defaults_and_settings_shown():
-    assert list(CLASSIFIERS) == ["logreg", "hgb", "random_forest", "linear_svm", "knn"]
-    assert DEFAULT_CLASSIFIER == "logreg"
+    assert list(CLASSIFIERS) == ["lda", "logreg", "hgb", "random_forest", "linear_svm", "knn"]
+    assert DEFAULT_CLASSIFIER == "lda"
+    lda = get_classifier("lda")
+    assert lda.describe() == "Linear discriminant analysis (shrinkage=0.0)" and lda.scores == "decision"
+    assert lda.make(class_weight="balanced").class_weight == "balanced"
     hgb = get_classifier("hgb")
     assert hgb.settings["learning_rate"] == 0.05 and hgb.settings["l2_regularization"] == 1.0
     assert hgb.settings["early_stopping"] is False
@@ -70,7 +73,7 @@ def test_registry_names_defaults_and_settings_shown():
     model = hgb.make(seed=4, class_weight="balanced")
     assert (model.random_state, model.class_weight, model.learning_rate) == (4, "balanced", 0.05)
     assert get_classifier("knn").sample_weight is False
-    with pytest.raises(ParameterError, match="Unknown classifier 'svm'.*logreg, hgb"):
+    with pytest.raises(ParameterError, match="Unknown classifier 'svm'.*lda, logreg, hgb"):
         get_classifier("svm")
 
 

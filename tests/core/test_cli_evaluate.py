@@ -25,7 +25,7 @@ def test_json_output(repo_root, datasets_dir):
     out = json.loads(proc.stdout)
     assert [r["strategy"] for r in out["results"]] == ["none", "balanced_weights", "random_over", "smote"]
     for r in out["results"]:
-        assert r["classifier"] == "logreg"
+        assert r["classifier"] == "lda"  # the default
         assert set(r["metrics"]) == set(METRICS)
         for m in ("balanced_accuracy", "macro_f1", "mcc", "head_recall"):
             iv = r["metrics"][m]
@@ -34,7 +34,7 @@ def test_json_output(repo_root, datasets_dir):
     # ecoli: imL and imS have 2 rows < 3 folds: trained on, not scored, reported
     assert out["unscored_classes"] == {"imL": 2, "imS": 2}
     assert out["n_rows_used"] == 336 and out["folds"] == 3 and out["seed"] == 1
-    assert out["classifiers"]["logreg"]["settings"]["C"] == 1.0
+    assert out["classifiers"]["lda"]["settings"] == {"shrinkage": 0.0}
     assert out["input"] == "ecoli.csv"
     assert out["results"][0]["p_values"]["macro_f1"] is None
 

@@ -24,6 +24,7 @@ def _evaluated(app):
     at = goto(app, "Evaluate")
     assert not at.get("plotly_chart")  # nothing runs before the button
     at.number_input(key="choice_eval_folds").set_value(3)
+    # the largest training part (random over-sampling to floor:30) has 2,814 rows (800 synthetic): within 3,000
     at.number_input(key="choice_eval_budget").set_value(3000)
     at.button(key="eval_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -35,7 +36,7 @@ def test_evaluate_page_runs_and_shows_the_comparison(app):
     table = at.dataframe[0].value
     assert list(table["strategy"]) == ["No resampling", "Balanced class weights", "Random over-sampling",
                                        "Random under-sampling"]
-    assert set(table["classifier"]) == {"Logistic regression"}
+    assert set(table["classifier"]) == {"Linear discriminant analysis"}  # the default
     assert table["macro F1"].between(0, 1).all()
     assert "macro F1 95% interval" in table.columns
     titles = _titles(at)
@@ -66,6 +67,26 @@ def test_evaluate_page_runs_and_shows_the_comparison(app):
         "The axis does not start at 0: compare bar tops, not bar lengths."]
 
 
+def test_the_estimate_is_shown_before_the_run_and_a_run_over_budget_is_refused(app):
+    app.session_state["run_config"] = RUN
+    at = goto(app, "Evaluate")
+    at.number_input(key="choice_eval_folds").set_value(3).run()
+    estimate = [c.value for c in at.caption if c.value.startswith(":material/timer: About ")]
+    assert len(estimate) == 1 and "12 training parts" in estimate[0] and "rows to fit in all" in estimate[0]
+    assert "43 classes, 26 scored" in estimate[0]  # level 1 of the sample
+    assert ":material/info: 17 class(es) have fewer rows than the 3 folds: their 22 rows are in the training part of " \
+           "every fold and they are not scored (they are left out of every metric and per-class table)." in \
+           [c.value for c in at.caption]
+    # 600 rows: lifting 43 classes to floor:30 alone makes more rows than that
+    at.number_input(key="choice_eval_budget").set_value(600).run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Evaluation: random_over would fit the classifier on "), errors
+    assert "more than the row budget of 600 rows (synthetic rows count in the budget)" in errors[0]
+    assert "Raise the row budget to " in errors[0]
+    assert at.button(key="eval_run").disabled
+    assert not at.get("plotly_chart")
+
+
 def test_revisit_is_served_from_the_cache(app):
     at = _evaluated(app)
     before = at.dataframe[0].value
@@ -77,3 +98,24 @@ def test_revisit_is_served_from_the_cache(app):
     at.selectbox(key="choice_eval_metric").set_value("tail_recall").run()
     assert not at.exception
     assert any(t.startswith("tail recall per strategy") for t in _titles(at))
+
+
+def test_the_recommendation_reaches_the_export_page(app):
+    from ui.forms import strategy_label
+
+    at = _evaluated(app)
+    rec = at.session_state["eval_recommended"]
+    verdict = next(m.value for m in list(at.success) + list(at.warning) if m.value.startswith("Best macro F1"))
+    assert strategy_label(rec["name"]) in verdict and rec["why"].startswith("best macro F1 with Linear discriminant")
+    # Export starts from the recommended strategy when it is one the Strategies page ran (here: the one it
+    # would not pick by itself, the second), and says why
+    at.session_state["eval_recommended"] = {"name": "random_under", "why": "best macro F1 with LDA"}
+    at = goto(at, "Export")
+    assert at.session_state["choice_export_strategy"] == "random_under"
+    assert any(c.value == ":material/emoji_events: Recommended on the Evaluate page (best macro F1 with LDA)."
+               for c in at.caption)
+    # once: the analyst's own pick then stays
+    at.selectbox(key="choice_export_strategy").set_value("random_over").run()
+    at = goto(at, "Evaluate")
+    at = goto(at, "Export")
+    assert at.session_state["choice_export_strategy"] == "random_over"
