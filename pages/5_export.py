@@ -57,13 +57,20 @@ st.session_state.setdefault("choice_export_test_share", 0.2)
 st.session_state.setdefault("choice_export_split_seed", int(cfg.get("seed", 0)))
 st.session_state.setdefault("choice_export_neutralize", True)
 names = [o.name for o in ok]
-if st.session_state.get("choice_export_strategy") not in names:
+recommended = st.session_state.get("eval_recommended") or {}
+if recommended.get("name") in names and st.session_state.get("export_recommendation_seen") != recommended:
+    # Evaluate just recommended a strategy: start from it (once; the analyst may then pick another)
+    st.session_state["choice_export_strategy"] = recommended["name"]
+    st.session_state["export_recommendation_seen"] = recommended
+elif st.session_state.get("choice_export_strategy") not in names:
     # the first strategy that changes something: exporting the baseline is rarely what is wanted
     st.session_state["choice_export_strategy"] = next((n for n in names if n != "none"), names[0])
 
 c1, c2, c3 = st.columns([2, 3, 2], gap="large")
 c1.selectbox("Strategy", names, format_func=lambda n: next(o.label for o in ok if o.name == n),
              key="choice_export_strategy", help="One of the strategies compared on the Strategies page.")
+if recommended.get("name") == st.session_state["choice_export_strategy"]:
+    c1.caption(f":material/emoji_events: Recommended on the Evaluate page ({recommended.get('why', 'best score')}).")
 c2.radio("Scope", list(SCOPE_LABELS), format_func=SCOPE_LABELS.get, key="choice_export_scope")
 if st.session_state["choice_export_scope"] == "split":
     s1, s2 = c2.columns(2)
