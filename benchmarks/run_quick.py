@@ -1,40 +1,51 @@
-"""The quick benchmark set behind ``make bench`` (about 10 minutes on 2 cores).
+"""The quick benchmark set behind ``make bench`` (at most about 15 minutes on 2 cores).
 
-Resampling at 10k and 100k rows (20 features) next to imbalanced-learn, load + skew profile at
-100k and 1M rows next to pandas, the Strategies page's six defaults at 100k rows through core;
-then one summary table of figures and ratios.
+Whole page steps on long-tail catalogs (``bench_stages``: 20,000 rows x 500 classes and
+100,000 rows x 2,000 classes), each stage in a fresh process next to the plain pandas /
+imbalanced-learn / umap-learn / scikit-learn script doing the same job, with peak memory, the
+issue's targets and how each stage grows. The run has a time budget: a stage stops after
+``--stage-timeout`` seconds (TIMEOUT) and, once the budget is spent, the stages left print
+SKIPPED, so ``make bench`` ends in time whatever the machine.
+
+``--with-resample`` first runs the older resampler comparison at 10k rows (Skewlab next to
+imbalanced-learn, same per-class counts checked: MATCH / MISMATCH), about one more minute.
+
+    python benchmarks/run_quick.py
+    python benchmarks/run_quick.py --budget 3600 --stage-timeout 600   # let slow stages finish
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bench_defaults
-import bench_load
-import bench_resample
+import bench_stages
+
+QUICK_COMBOS = ",".join(f"{r}x{c}" for r, c in bench_stages.QUICK)
 
 
-def main() -> None:
-    print("== resample (Skewlab vs imbalanced-learn; ratio = imblearn / skewlab) ==", flush=True)
-    rows = bench_resample.main(["--sizes", "10000,100000", "--features", "20", "--max-combined", "10000",
-                                "--max-imblearn-combined", "10000"])
-    print("\n== load + skew profile (ratio = skewlab / pandas) ==", flush=True)
-    loads = bench_load.main(["--sizes", "100000,1000000"])
-    print("\n== Strategies page defaults through core (target < 20 s) ==", flush=True)
-    defaults = bench_defaults.main(["--rows", "100000"])
-    print("\n== summary ==")
-    print(f"{'method':<14}{'rows':>9}{'skewlab s':>11}{'imblearn s':>12}{'ratio':>8}  check")
-    for r in rows:
-        imb = "-" if r["imblearn_s"] is None else f"{r['imblearn_s']:.2f}"
-        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        print(f"{r['method']:<14}{r['n']:>9}{r['skewlab_s']:>11.2f}{imb:>12}{ratio:>8}  {r['check']}")
-    for r in loads:
-        print(f"{'load+profile':<14}{r['n']:>9}{r['skewlab_s']:>11.2f}{r['pandas_s']:>12.2f}{r['ratio']:>8.2f}  (pandas)")
-    print(f"{'defaults':<14}{defaults['rows']:>9}{defaults['total_s']:>11.2f}{'-':>12}{'-':>8}  "
-          f"(features {defaults['steps']['features']:.2f} s + six strategies {defaults['strategies_s']:.2f} s; target < 20 s)")
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--budget", type=float, default=14 * 60, help="seconds for the whole run (default 840)")
+    ap.add_argument("--stage-timeout", type=float, default=240.0, help="seconds per stage and side (default 240)")
+    ap.add_argument("--with-resample", action="store_true", help="also the resampler comparison at 10k rows")
+    args = ap.parse_args(argv)
+    start = time.perf_counter()
+    if args.with_resample:
+        import bench_resample
+
+        print("== resample (Skewlab vs imbalanced-learn; ratio = imblearn / skewlab) ==", flush=True)
+        bench_resample.main(["--sizes", "10000", "--features", "20", "--max-combined", "10000",
+                             "--max-imblearn-combined", "10000"])
+    left = args.budget - (time.perf_counter() - start)
+    print(f"\n== page steps on long-tail catalogs ({QUICK_COMBOS}; {left:.0f} s budget) ==", flush=True)
+    bench_stages.main(["--combos", QUICK_COMBOS, "--stage-timeout", str(args.stage_timeout),
+                       "--time-budget", str(max(left, 1.0))])
+    print(f"\nmake bench: {time.perf_counter() - start:.0f} s in all", flush=True)
 
 
 if __name__ == "__main__":
