@@ -14,11 +14,17 @@ remains) and :class:`EvaluationCancelled` is raised. Workers are also stopped wh
 from __future__ import annotations
 
 import atexit
+import contextlib
+import dataclasses
+import os
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from core.data.features import FeatureSpace
 from core.errors import SkewlabError
@@ -70,17 +76,20 @@ _POOL: dict[str, Any] = {"executor": None, "workers": 0, "lock": threading.Lock(
 IDLE_S = 300
 
 
-def _space_in_worker(path: str) -> FeatureSpace:
-    """The evaluated rows, loaded once per evaluation in each worker (the matrix memory-mapped, not copied)."""
-    if _WORKER.get("path") != path:
-        import joblib
+def _space_in_worker(path: str, rest: FeatureSpace) -> FeatureSpace:
+    """The evaluated rows, their matrix memory-mapped once per evaluation in each worker (not copied).
 
-        _WORKER["space"], _WORKER["path"] = joblib.load(path, mmap_mode="r"), path
+    Only the matrix goes through the file (``.npy``, read without pickle); the rest of the space
+    (labels, row ids, names) comes with each task.
+    """
+    if _WORKER.get("path") != path:
+        X = np.load(path, mmap_mode="r", allow_pickle=False)
+        _WORKER["space"], _WORKER["path"] = dataclasses.replace(rest, X=X), path
     return _WORKER["space"]
 
 
-def _run_in_worker(path: str, task: Task, shared: Shared) -> dict[str, Any]:
-    return run_task(_space_in_worker(path), task, shared)
+def _run_in_worker(path: str, rest: FeatureSpace, task: Task, shared: Shared) -> dict[str, Any]:
+    return run_task(_space_in_worker(path, rest), task, shared)
 
 
 def _executor(n_workers: int) -> tuple[Any, bool]:
@@ -114,18 +123,16 @@ def _release(executor: Any, shared: bool, *, kill: bool) -> tuple[int, ...]:
     return stopped
 
 
-def _dump_space(space: FeatureSpace) -> tuple[str, str]:
-    """The space written once for the workers (in memory when /dev/shm exists): ``(folder, file)``."""
-    import os
+def _dump_space(space: FeatureSpace) -> tuple[str, str, FeatureSpace]:
+    """The matrix written once for the workers (in memory when /dev/shm exists): ``(folder, file, rest)``,
+    ``rest`` the space without its matrix (sent with each task)."""
     import tempfile
-
-    import joblib
 
     folder = tempfile.mkdtemp(prefix="skewlab-eval-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     atexit.register(shutil.rmtree, folder, True)  # also gone if this process exits mid-run
-    path = os.path.join(folder, "space.pkl")
-    joblib.dump(space, path)
-    return folder, path
+    path = os.path.join(folder, "X.npy")
+    np.save(path, np.ascontiguousarray(space.X), allow_pickle=False)
+    return folder, path, dataclasses.replace(space, X=np.empty((0, space.X.shape[1])))
 
 
 def run_tasks(space: FeatureSpace, tasks: Sequence[Task], shared: Shared, *, n_jobs: int = 1,
@@ -154,7 +161,7 @@ def _run_in_workers(space: FeatureSpace, tasks: Sequence[Task], shared: Shared, 
     """Tasks in ``n_workers`` processes, at most one in flight per worker."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    folder, path = _dump_space(space)
+    folder, path, rest = _dump_space(space)
     try:
         executor, kept = _executor(n_workers)
     except BaseException:
@@ -170,7 +177,7 @@ def _run_in_workers(space: FeatureSpace, tasks: Sequence[Task], shared: Shared, 
                 released = True
                 raise _stopped(len(outputs), len(tasks), _release(executor, kept, kill=True))
             while nxt < len(tasks) and len(inflight) < n_workers:
-                inflight[executor.submit(_run_in_worker, path, tasks[nxt], shared)] = nxt
+                inflight[executor.submit(_run_in_worker, path, rest, tasks[nxt], shared)] = nxt
                 nxt += 1
             finished, _ = wait(list(inflight), timeout=POLL_S, return_when=FIRST_COMPLETED)
             for fut in sorted(finished, key=inflight.get):
@@ -215,7 +222,9 @@ def _stop(executor: Any) -> tuple[int, ...]:
     deadline = time.monotonic() + 10.0
     for p in procs:
         p.join(timeout=max(deadline - time.monotonic(), 0.1))
-        if p.is_alive():  # pragma: no cover - a worker that ignored the kill
-            p.kill()
+        if p.is_alive() and p.pid is not None:  # pragma: no cover - a worker that ignored the kill
+            # loky's process handle has no kill(); the signal goes to the process id
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p.pid, signal.SIGKILL)
             p.join(timeout=1.0)
     return tuple(int(p.pid) for p in procs if p.pid is not None)

@@ -177,17 +177,21 @@ def test_concurrent_sessions_see_only_their_own_upload(sessions, server_url, tmp
         wait_idle(page)
         expect_skew_page(page, cat)
 
-    # A reload starts a new Streamlit session: B and the bystander get the sample, never A's upload.
+    # A reload starts a new Streamlit session that gets its tab's own catalog back through the token in the
+    # URL (ui/persist.py): B its own upload, the bystander the sample; never A's upload.
     for page in (b, bystander):
         page.reload()
     for page in (b, bystander):
         wait_idle(page)
         expect(page).to_have_url(page_url("Skew"))
-        expect(metric(page, "Classes")).to_have_text(SAMPLE_CLASSES)
-        expect(metric(page, "Imbalance ratio")).to_have_text(SAMPLE_RATIO)
-        expect(page.locator('[data-testid="stSidebar"]')).not_to_contain_text("Catalog: ")
-        ticks = page.locator('[data-testid="stPlotlyChart"] .ytick text')
-        expect(ticks.first).to_be_attached()
-        others = {c for cat in (*CATALOGS, SECOND) for c in cat.counts}
-        assert not others & {t.strip() for t in ticks.all_text_contents()}
+    expect_skew_page(b, CATALOGS[1])
+    expect(metric(bystander, "Classes")).to_have_text(SAMPLE_CLASSES)
+    expect(metric(bystander, "Imbalance ratio")).to_have_text(SAMPLE_RATIO)
+    for cat in (*CATALOGS, SECOND):
+        expect(bystander.locator('[data-testid="stSidebar"]')).not_to_contain_text(cat.name)
+    ticks = bystander.locator('[data-testid="stPlotlyChart"] .ytick text')
+    expect(ticks.first).to_be_attached()
+    others = {c for cat in (*CATALOGS, SECOND) for c in cat.counts}
+    assert not others & {t.strip() for t in ticks.all_text_contents()}
+    for page in (b, bystander):
         no_exception(page)
