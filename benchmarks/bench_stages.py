@@ -101,10 +101,12 @@ def defaults() -> dict:
 
 
 def page_target(counts: dict) -> str:
-    """The Strategies page's default target: hybrid, floor min(100, largest), cap min(largest, max(500, 5 floor))."""
-    largest = max(counts.values())
-    floor = int(min(100, largest))
-    return f"hybrid:{int(min(largest, max(500, 5 * floor)))}:{floor}"
+    """The Strategies page's default target: hybrid with core's default floor (the largest up to 100 that adds
+    at most half the rows) and cap."""
+    from core.strategies import default_cap, default_floor
+
+    floor = default_floor(counts)
+    return f"hybrid:{default_cap(counts, floor)}:{floor}"
 
 
 def default_params(name: str) -> dict:
