@@ -164,7 +164,11 @@ pick = st.selectbox("Details of", labels, key="choice_map_audit_strategy")
 a = audits[labels.index(pick)]
 t1, t2, t3, t4 = st.tabs(["Per class", "Impossible values", "Drift", "Rows lost"])
 with t1:
-    st.dataframe(a.per_class, width="stretch", hide_index=True)
+    # a class without synthetic rows has no drift or overlap to show: a dash, not a grey None
+    per_class = with_dashes(a.per_class, {c: (lambda v: f"{float(v):.3g}") for c in a.per_class.columns
+                                          if a.per_class[c].dtype.kind == "f"})
+    st.dataframe(per_class, width="stretch", hide_index=True)
+    st.caption(NOT_APPLICABLE_NOTE)
 with t2:
     if len(a.impossible_values):
         st.dataframe(a.impossible_values, width="stretch", hide_index=True)

@@ -75,6 +75,10 @@ def test_map_with_pca_on_a_sample_of_the_catalog(app):
     traces = _map_spec(at)["data"]
     lines = [t for t in traces if t.get("mode") == "lines" and t["name"] == "seed → synthetic"]
     assert lines and len(_values(lines[0]["x"])) == 3 * int(per_class.set_index("class").loc[lifted, "synthetic"])
+    # a strategy without synthetic rows has no drift per class: dashes, not grey None cells
+    at.selectbox(key="choice_map_audit_strategy").set_value("Random under-sampling").run()
+    per_class = next(d.value for d in at.dataframe if "near_copies" in d.value.columns)
+    assert set(per_class["worst_drift"]) == {"—"}
 
 
 def test_map_with_umap_on_every_row_of_a_small_upload(app):
