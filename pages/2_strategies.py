@@ -15,7 +15,7 @@ from core.strategies import (
     default_floor,
     parse_pipeline,
 )
-from core.strategies.cost import check_fits, estimate
+from core.strategies.cost import COUNT_AHEAD_CELLS, check_fits, estimate, settle
 from core.strategies.targets import DEFAULT_FLOOR, DEFAULT_GROWTH
 from ui import common as ui
 from ui import nav, runs
@@ -167,18 +167,37 @@ except SkewlabError as exc:
     st.stop()
 
 estimates, refused = [], {}
+n_features = space.X.shape[1]
 for item in config["strategies"]:
     try:
-        est = estimate(space.class_counts(), space.X.shape[1], item["name"], target=target, params=item["params"],
+        est = estimate(space.class_counts(), n_features, item["name"], target=target, params=item["params"],
                        small_classes=config["small_classes"])
-        estimates.append(est)
         check_fits(est)
     except SkewlabError as exc:
         refused[item["name"]] = str(exc)
-est_frame = pd.DataFrame([{"strategy": strategy_label(e.strategy), "rows now": e.rows_in,
-                           "rows after (estimate)": f"{e.rows_out:,}" if e.exact else f"{e.rows_out_at_least:,} to {e.rows_out:,}",
-                           "synthetic": e.synthetic, "removed (at most)": e.removed_at_most,
-                           "memory (MB)": round(e.bytes_needed / 1024**2, 1)} for e in estimates])
+        continue
+    if not est.exact and est.rows_out * n_features <= COUNT_AHEAD_CELLS:
+        # which rows a cleaner takes is found by running it: run it now (cached, so Run reuses it)
+        with st.spinner(f"Counting the rows {strategy_label(item['name'])} keeps (running it ahead; Run reuses it)"):
+            est = settle(est, lambda item=item: runs.run_cached(table, choice, space, item["name"], item["params"],
+                                                                 target=config["target"],
+                                                                 small_classes=config["small_classes"],
+                                                                 seed=config["seed"], text_dim=config["text_dim"]),
+                         n_features)
+    estimates.append(est)
+
+
+def span(low: int, high: int) -> str:
+    return f"{low:,}" if low == high else f"{low:,} to {high:,}"
+
+
+est_frame = pd.DataFrame([{
+    "strategy": strategy_label(e.strategy), "rows now": f"{e.rows_in:,}",
+    "rows after": span(e.rows_out_at_least, e.rows_out),
+    "synthetic": f"{e.synthetic:,}",
+    "removed": span(e.rows_in + e.synthetic - e.rows_out, e.removed_at_most),
+    "known by": "counting ahead" if e.counted else ("arithmetic" if e.exact else "range: found during the run"),
+    "memory (MB)": round(e.bytes_needed / 1024**2, 1)} for e in estimates])
 GROWTH_WARN = 2.0
 for e in estimates:
     if e.growth >= GROWTH_WARN and e.strategy not in refused:
@@ -188,6 +207,11 @@ for e in estimates:
                    icon=":material/trending_up:")
 with st.expander("Cost estimate", expanded=bool(refused)):
     st.dataframe(est_frame, hide_index=True, width="stretch")
+    st.caption("Rows after each run, before it runs. Over- and under-sampling, outlier shares and reweighting follow "
+               "from the class sizes (**arithmetic**). Which rows a cleaner or the centroid distance removes depends "
+               "on the data: those runs are **counted ahead** (the run is seeded, so Run gives the same rows and "
+               "reuses the count) unless they are larger than "
+               f"{COUNT_AHEAD_CELLS:,} cells (rows × features); then the table gives the range.")
 for msg in refused.values():
     st.error(msg, icon=":material/memory:")
 

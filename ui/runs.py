@@ -76,12 +76,19 @@ def space_key(table, choice, text_dim: int) -> tuple:
     return (ui.table_key(), choice.column, choice.level, choice.separator, roles_key(), int(text_dim))
 
 
+def run_cached(table, choice, space: FeatureSpace, name: str, params: dict, *, target: str, small_classes: str,
+               seed: int, text_dim: int, progress: Callable | None = None) -> ResampleResult:
+    """Run (or fetch from cache) one strategy, under the key :func:`run_one` uses; errors are raised."""
+    return _resample(space_key(table, choice, text_dim), name, json.dumps(params, sort_keys=True), target,
+                     small_classes, int(seed), space, progress)
+
+
 def run_one(table, choice, space: FeatureSpace, name: str, params: dict, *, target: str, small_classes: str,
             seed: int, text_dim: int, progress: Callable | None = None) -> RunOutcome:
     """Run (or fetch from cache) one strategy; a failure becomes a message, never an exception."""
     try:
-        result = _resample(space_key(table, choice, text_dim), name, json.dumps(params, sort_keys=True), target,
-                           small_classes, int(seed), space, progress)
+        result = run_cached(table, choice, space, name, params, target=target, small_classes=small_classes,
+                            seed=seed, text_dim=text_dim, progress=progress)
         return RunOutcome(name, strategy_label(name), params, result, None)
     except SmallClassError as exc:  # the way forward in the page's words, not the code's
         choices = ", ".join(f"'{SMALL_LABELS[c]}'" for c in SMALL_LABELS if c != "error")

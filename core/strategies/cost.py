@@ -14,6 +14,10 @@ known before the run:
 - SMOTE + cleaning (combined): the over-sampling, then a cleaning over every class;
 - reweighting and the baseline: no row changes.
 
+Where the arithmetic gives a range, :func:`settle` makes it exact by running the strategy ahead when the
+run is small (:data:`COUNT_AHEAD_CELLS`): the run is seeded, so the rows it counts are the rows the run
+makes, and a caller that caches the run (the Strategies page does) pays for it once.
+
 A pipeline is estimated step by step, twice: once as if every cleaning removed nothing (``rows_out``,
 an upper bound) and once as if it removed every row it may (``rows_out_at_least``). Classes the
 small-class policy leaves out (``drop``, or ``random_over`` for an under-sampler) or merges are
@@ -24,12 +28,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from core.errors import ResourceError, SmallClassError
+from core.errors import ResourceError, SkewlabError, SmallClassError
 from core.strategies.clean import cleanable_classes
 from core.strategies.outlier import share_of
 from core.strategies.smallclass import plan_small_classes
@@ -37,12 +41,15 @@ from core.strategies.spec import REGISTRY, StrategySpec, parse_pipeline, validat
 from core.strategies.state import State
 from core.strategies.targets import TargetSpec, coerce_target, resolve_targets
 
-__all__ = ["OVERHEAD", "STEP_COST", "Estimate", "StepCost", "available_memory", "check_fits", "estimate"]
+__all__ = ["COUNT_AHEAD_CELLS", "OVERHEAD", "STEP_COST", "Estimate", "StepCost", "available_memory", "check_fits",
+           "estimate", "settle"]
 
 #: The tail guard parameter of under-sampling, cleaning and outlier removal (each family reads it its own way).
 GUARD = "min_class_rows"
 #: Bytes a run needs per output cell beyond the matrix itself (copies, neighbour lists, provenance).
 OVERHEAD = 4.0
+#: Largest run :func:`settle` counts ahead: rows (the estimate's upper bound) times features.
+COUNT_AHEAD_CELLS = 6_000_000
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class Estimate:
         Peak memory of the run.
     rows_out_at_least : int
         Rows after it if every cleaning or outlier step removed all it may (= ``rows_out`` when exact).
+    counted : bool
+        The figures were counted by running the strategy ahead (:func:`settle`), not by arithmetic.
     """
 
     strategy: str
@@ -74,6 +83,7 @@ class Estimate:
     removed_at_most: int
     bytes_needed: int
     rows_out_at_least: int = -1
+    counted: bool = False
 
     def __post_init__(self) -> None:
         if self.rows_out_at_least < 0:
@@ -237,6 +247,24 @@ def estimate(counts: Mapping[str, int], n_features: int, strategy: str, *, targe
     removed_at_most = rows_in + max(synthetic, synthetic_least) - rows_least
     cells = max(peak, rows_in) * max(n_features, 1)
     return Estimate(strategy, rows_in, rows_out, synthetic, removed_at_most, int(cells * 8 * OVERHEAD), rows_least)
+
+
+def settle(est: Estimate, run: Callable[[], Any], n_features: int, *, max_cells: int = COUNT_AHEAD_CELLS) -> Estimate:
+    """Make a range exact by running the strategy ahead, when it is small enough.
+
+    ``run()`` returns the run's :class:`~core.strategies.result.ResampleResult` (same data, parameters,
+    target and seed as the real run). An exact estimate, a run larger than ``max_cells`` (upper bound of
+    rows times ``n_features``) or a run that fails (it fails the same way when run for real) keeps the range.
+    """
+    if est.exact or est.rows_out * max(int(n_features), 1) > max_cells:
+        return est
+    try:
+        result = run()
+    except SkewlabError:
+        return est
+    rows = len(result.y)
+    return replace(est, rows_out=rows, rows_out_at_least=rows, synthetic=int(result.n_synthetic),
+                   removed_at_most=int(result.n_removed), counted=True)
 
 
 def check_fits(est: Estimate, *, budget: int | None = None) -> None:

@@ -1,5 +1,5 @@
 """Cost estimate before a run: output rows per family (exact for over- and under-sampling, bounds for
-cleaning and outliers), checked against real runs, and refusal of what cannot fit."""
+cleaning and the centroid distance, made exact by counting ahead), checked against real runs, and refusal of what cannot fit."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from core.data.features import FeatureConfig, build_features
 from core.data.io import load_table
 from core.data.schema import detect_separator, infer_roles, label_values
-from core.errors import ResourceError
+from core.errors import ResourceError, SmallClassError
 from core.strategies import REGISTRY, resample
-from core.strategies.cost import GUARD, STEP_COST, check_fits, estimate
+from core.strategies.cost import GUARD, STEP_COST, check_fits, estimate, settle
 from core.strategies.spec import FAMILIES
 from tests.paths import DATASETS
 
@@ -138,18 +138,44 @@ EXACT_STRATEGIES = ("isolation_forest", "lof")
 def test_estimate_matches_the_run(dataset, target, small, strategy):
     sp = _space(dataset)
     counts = sp.class_counts()
-    est = estimate(counts, sp.X.shape[1], strategy, target=target, small_classes=small)
-    r = resample(sp, strategy, target=target, small_classes=small)
+    arithmetic = estimate(counts, sp.X.shape[1], strategy, target=target, small_classes=small)
+    calls = []
+
+    def run_ahead():
+        calls.append(strategy)
+        return resample(sp, strategy, target=target, small_classes=small, seed=3)
+
+    est = settle(arithmetic, run_ahead, sp.X.shape[1])
+    r = resample(sp, strategy, target=target, small_classes=small, seed=3)  # the real run, on its own
     rows_out = len(r.y)
     assert est.rows_in == sp.n_rows == sum(counts.values())
+    # every registry strategy: the estimate shown before the run is the run's row count
+    assert est.exact
+    assert (est.rows_out, est.synthetic, est.removed_at_most) == (rows_out, r.n_synthetic, r.n_removed)
     if REGISTRY[strategy].family in EXACT or strategy in EXACT_STRATEGIES:
-        assert (est.rows_out, est.synthetic, est.removed_at_most) == (rows_out, r.n_synthetic, r.n_removed)
-        assert est.exact
+        assert arithmetic is est and not calls and not est.counted  # from class sizes alone
         return
-    assert not est.exact
-    # cleaning and the centroid distance: which rows go is found during the run; the estimate bounds it
-    assert r.n_removed <= est.removed_at_most
-    assert est.rows_out_at_least <= rows_out <= est.rows_out
-    assert r.n_synthetic <= est.synthetic  # SMOTE's rows, some of which the cleaning may remove
-    assert est.rows_out - rows_out == est.synthetic - r.n_synthetic + r.n_removed  # what went is what was removed
+    # cleaning and the centroid distance: counted by running ahead, inside the arithmetic bounds
+    assert calls == [strategy] and est.counted and not arithmetic.exact
+    assert arithmetic.rows_out_at_least <= rows_out <= arithmetic.rows_out
+    assert r.n_removed <= arithmetic.removed_at_most
+    assert r.n_synthetic <= arithmetic.synthetic  # SMOTE's rows, some of which the cleaning may remove
+    assert arithmetic.rows_out - rows_out == arithmetic.synthetic - r.n_synthetic + r.n_removed
     assert np.isfinite(est.growth)
+
+
+def test_a_range_too_large_to_count_ahead_or_a_failing_run_stays_a_range():
+    est = estimate({"a": 1000, "b": 10}, 8, "tomek_links")
+    assert not est.exact
+
+    def never():
+        raise AssertionError("a run over the budget is not counted ahead")
+
+    assert settle(est, never, 8, max_cells=1010 * 8 - 1) is est
+
+    def fails():
+        raise SmallClassError("class 'b' has 1 row", classes={"b": 1}, needed=2)
+
+    assert settle(est, fails, 8) is est  # the run says why when it runs; the estimate keeps its range
+    exact = estimate({"a": 1000, "b": 10}, 8, "random_over")
+    assert settle(exact, never, 8) is exact  # arithmetic needs no run

@@ -106,10 +106,19 @@ def test_built_in_sample_runs_every_cleaner_and_under_sampler_with_defaults(app)
     guarded = [n for n, s in REGISTRY.items() if s.family in ("clean", "under", "combined")]
     chosen = list(dict.fromkeys([*at.session_state["choice_strategies"], *guarded]))  # random_under is in both
     at.multiselect(key="choice_strategies").set_value(chosen).run()
-    at.radio(key="choice_small_classes").set_value("lower_k").run()  # the sample has singletons
+    at.radio(key="choice_small_classes").set_value("lower_k").run(timeout=600)  # the sample has singletons
+    cost = next(df.value for df in at.dataframe if "known by" in df.value.columns).set_index("strategy")
     at.button(key="run").click().run(timeout=600)
     assert not at.exception and not at.error, [e.value for e in at.error]
     table = summary(at)
+    # the estimate before the run is the row count of the run, cleaners included (counted ahead)
+    ran = table.index[1:]
+    assert list(cost.index) == [n.removesuffix(" (weighted)") for n in ran]
+    assert [int(v.replace(",", "")) for v in cost["rows after"]] == table.loc[ran, "rows"].tolist()
+    assert [int(v.replace(",", "")) for v in cost["removed"]] == table.loc[ran, "removed"].tolist()
+    assert set(cost.loc[[REGISTRY[n].label for n in guarded if REGISTRY[n].family != "under"], "known by"]) \
+        == {"counting ahead"}
+    assert cost.loc["Random under-sampling", "known by"] == "arithmetic"
     assert len(table) == 1 + len(chosen) == 1 + 6 + len(guarded) - 1
     assert table["rows"].iloc[0] == 9310 and table["tail classes"].iloc[0] == 29
     assert (table["classes lost"] == 0).all() and (table["tail rows lost"] == 0).all()
