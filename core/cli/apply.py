@@ -134,6 +134,7 @@ def _read_recipe_file(path: str) -> Recipe:
 def run_apply(args: argparse.Namespace) -> int:
     from core.data import load_table
     from core.export import apply_recipe, format_of, write_table
+    from core.export.typed import types_numbers
 
     recipe = _read_recipe_file(args.recipe)
     fmt = format_of(args.output, args.format)
@@ -149,7 +150,7 @@ def run_apply(args: argparse.Namespace) -> int:
         sheet=args.sheet or inp.sheet,
         member=inp.member,
     )
-    applied = apply_recipe(table, recipe)
+    applied = apply_recipe(table, recipe, typed=types_numbers(table, fmt))
     for message in applied.warnings:
         print(f"warning: {message}", file=sys.stderr)
     neutralize = not args.no_neutralize

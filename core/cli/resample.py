@@ -6,7 +6,8 @@
 [--small-classes error|lower_k|random_over|merge|drop] [--seed N] --output OUTPUT [--removed-out REMOVED]``
 resamples a catalog and writes the full table (kept original rows exactly as loaded, rows without
 a label untouched, synthetic rows, and the ``skewlab_*`` provenance columns) as CSV or Parquet by
-the output's extension. ``SPEC`` is ``auto``, ``balanced``, ``floor:N``, ``cap:M``, ``hybrid:M:N``
+the output's extension (Parquet stores number columns as numbers where each prints back as its cell:
+:mod:`core.export.typed`). ``SPEC`` is ``auto``, ``balanced``, ``floor:N``, ``cap:M``, ``hybrid:M:N``
 or a path to a JSON file ``{class: rows}``. Features come from the inferred column roles.
 """
 
@@ -113,6 +114,7 @@ def run_resample(args: argparse.Namespace) -> int:
     """Resample a catalog and write the table with provenance."""
     from core.data import FeatureConfig, build_features, infer_roles
     from core.export.tables import build_output_table, output_notes, removed_table
+    from core.export.typed import typed_frame, types_numbers
     from core.strategies import REGISTRY, parse_pipeline, resample, validate_params
 
     # check everything cheap before reading the file
@@ -127,11 +129,12 @@ def run_resample(args: argparse.Namespace) -> int:
     config = FeatureConfig.from_roles(roles, text_dim=args.text_dim)  # as a recipe builds it (feature seed 0)
     space = build_features(table.frame, labels, config)
     result = resample(space, args.strategy, params=params, target=target, small_classes=args.small_classes, seed=args.seed)
-    output = build_output_table(table, labels, roles, result, space)
+    output = build_output_table(table, labels, roles, result, space, typed=types_numbers(table, out_fmt))
     neutralize = not args.no_neutralize
     write_frame(output, args.output, out_fmt, neutralize=neutralize)
     if removed_fmt:
-        write_frame(removed_table(table, result), args.removed_out, removed_fmt, neutralize=neutralize)
+        frame = typed_frame(table.frame, skip={args.label})[0] if types_numbers(table, removed_fmt) else table.frame
+        write_frame(removed_table(frame, result), args.removed_out, removed_fmt, neutralize=neutralize)
     if args.recipe_out:
         write_recipe_out(args.recipe_out, recipe_for(table, label=args.label, level=args.level, separator=args.separator,
                                                      strategy=args.strategy, params=parse_params(args.param), args=args))

@@ -59,6 +59,16 @@ def is_missing_label(values: pd.Series) -> pd.Series:
     return values.isna() | text.isna() | text.isin(MISSING_TOKENS)
 
 
+def pa_types_decimal(dtype) -> bool:
+    """Whether ``dtype`` is an Arrow decimal (``decimal128``/``decimal256``)."""
+    arrow = getattr(dtype, "pyarrow_dtype", None)
+    if arrow is None:
+        return False
+    import pyarrow as pa
+
+    return pa.types.is_decimal(arrow)
+
+
 def parse_numeric(values: pd.Series) -> pd.Series:
     """Parse a column to float64 without touching the original.
 
@@ -78,6 +88,9 @@ def parse_numeric(values: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_bool_dtype(values):
         out = values.astype("float64")
+    elif pa_types_decimal(values.dtype):  # Arrow decimals (Parquet): pandas' to_numeric mishandles their nulls
+        out = pd.Series(values.astype("float64[pyarrow]").to_numpy(dtype="float64", na_value=np.nan),
+                        index=values.index, name=values.name)
     elif pd.api.types.is_numeric_dtype(values):
         out = pd.to_numeric(values, errors="coerce").astype("float64")
     else:

@@ -17,6 +17,7 @@ from core.export.apply import (
     check_input,
     recipe_roles,
     stratified_split,
+    typed_tables,
 )
 from core.export.bundle import bundle_name, export_bundle, member_names
 from core.export.recipe import (
@@ -43,5 +44,5 @@ __all__ = [
     "TEST_SHARE", "TRAIN", "UNLABELLED", "Applied", "InputSpec", "LabelSpec", "Recipe", "ScopeSpec", "apply_recipe",
     "build_output_table", "build_report", "output_notes", "bundle_name", "check_input", "export_bundle", "format_of",
     "library_versions", "make_recipe", "map_figure", "member_names", "neutralize_formulas", "read_recipe",
-    "recipe_from_dict", "recipe_roles", "removed_table", "stratified_split", "version_warnings", "write_table",
+    "recipe_from_dict", "recipe_roles", "removed_table", "stratified_split", "typed_tables", "version_warnings", "write_table",
 ]

@@ -17,11 +17,12 @@ from core.data import FeatureSpace, LoadedTable, build_features, label_values
 from core.errors import ParameterError, RecipeError
 from core.export.recipe import Recipe, version_warnings
 from core.export.tables import build_output_table, output_notes, removed_table
+from core.export.typed import typed_frame, types_numbers
 from core.strategies import ResampleResult, resample
 
 __all__ = [
     "SPLIT_COLUMN", "TEST", "TRAIN", "UNLABELLED", "Applied", "apply_recipe", "check_input", "recipe_roles",
-    "stratified_split",
+    "stratified_split", "typed_tables",
 ]
 
 SPLIT_COLUMN = "skewlab_split"
@@ -48,6 +49,9 @@ class Applied:
     space : FeatureSpace
     warnings : tuple of str
         Things to tell the analyst (another input than the recipe's, other library versions).
+    typed : bool
+        Whether number columns loaded as text are typed in ``output`` and ``removed`` (for Parquet;
+        :func:`typed_tables` makes them so from an untyped result without running it again).
     """
 
     output: pd.DataFrame
@@ -57,6 +61,9 @@ class Applied:
     result: ResampleResult
     space: FeatureSpace
     warnings: tuple[str, ...] = field(default=())
+    typed: bool = False
+    labels_used: pd.Series | None = field(default=None, repr=False)
+    split: np.ndarray | None = field(default=None, repr=False)
 
 
 def stratified_split(labels: pd.Series, *, test_share: float, seed: int) -> np.ndarray:
@@ -126,7 +133,7 @@ def recipe_roles(frame: pd.DataFrame, recipe: Recipe) -> dict[str, str]:
     return {str(c): recipe.roles.get(str(c), "ignore") for c in frame.columns}
 
 
-def apply_recipe(table: LoadedTable | pd.DataFrame, recipe: Recipe, *, progress=None) -> Applied:
+def apply_recipe(table: LoadedTable | pd.DataFrame, recipe: Recipe, *, progress=None, typed: bool = False) -> Applied:
     """Replay a recipe on a catalog.
 
     Parameters
@@ -135,6 +142,8 @@ def apply_recipe(table: LoadedTable | pd.DataFrame, recipe: Recipe, *, progress=
         The catalog as loaded (:func:`core.data.io.load_table`).
     recipe : Recipe
     progress : callable(fraction, message), optional
+    typed : bool
+        Type the number columns loaded as text (for Parquet; see :mod:`core.export.typed`).
 
     Returns
     -------
@@ -164,16 +173,32 @@ def apply_recipe(table: LoadedTable | pd.DataFrame, recipe: Recipe, *, progress=
         space, recipe.strategy, params=recipe.params, target=recipe.target_spec(),
         small_classes=recipe.small_classes, seed=recipe.seed, progress=progress,
     )
-    output = build_output_table(frame, learn, recipe_roles(frame, recipe), result, space)
+    output, removed = _tables(frame, learn, recipe, result, space, split, typed=typed)
     result = result.with_notes(output_notes(result, space))  # how the written rows were made, shown with the run's
+    test = labels.iloc[np.flatnonzero(split == TEST)] if recipe.scope.kind == "split" else None
+    return Applied(output=output, removed=removed, counts=_class_counts(result, test), recipe=recipe, result=result,
+                   space=space, warnings=tuple(warnings_), typed=typed, labels_used=learn, split=split)
+
+
+def _tables(frame: pd.DataFrame, learn: pd.Series, recipe: Recipe, result: ResampleResult, space: FeatureSpace,
+            split: np.ndarray, *, typed: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The output table (with ``skewlab_split`` for the split scope) and the removed rows."""
+    output = build_output_table(frame, learn, recipe_roles(frame, recipe), result, space, typed=typed)
     if recipe.scope.kind == "split":
         rows = output["skewlab_row"].to_numpy(dtype="float64", na_value=np.nan)
         col = np.where(np.isnan(rows), TRAIN, split[np.nan_to_num(rows, nan=0).astype(np.int64)])
         output[SPLIT_COLUMN] = pd.array(col.astype(str), dtype="string")
-    removed = removed_table(frame, result)
-    test = labels.iloc[np.flatnonzero(split == TEST)] if recipe.scope.kind == "split" else None
-    return Applied(output=output, removed=removed, counts=_class_counts(result, test), recipe=recipe, result=result,
-                   space=space, warnings=tuple(warnings_))
+    source = typed_frame(frame, skip={recipe.label.column})[0] if typed else frame
+    return output, removed_table(source, result)
+
+
+def typed_tables(applied: Applied, table: LoadedTable | pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``applied``'s output and removed tables with typed number columns for Parquet (a CSV input only:
+    :func:`core.export.typed.types_numbers`), from its result: the resampling does not run again."""
+    if applied.typed or not types_numbers(table, "parquet") or applied.labels_used is None or applied.split is None:
+        return applied.output, applied.removed
+    frame: pd.DataFrame = getattr(table, "frame", table)
+    return _tables(frame, applied.labels_used, applied.recipe, applied.result, applied.space, applied.split, typed=True)
 
 
 def _class_counts(result: ResampleResult, test: pd.Series | None) -> pd.DataFrame:

@@ -16,9 +16,10 @@ from typing import Any
 import pandas as pd
 
 from core.data import LoadedTable
-from core.export.apply import Applied, apply_recipe
+from core.export.apply import Applied, apply_recipe, typed_tables
 from core.export.recipe import Recipe
 from core.export.report import build_report
+from core.export.typed import types_numbers
 from core.export.write import EXTENSIONS, ZIP_TIME, format_of, write_table
 
 __all__ = ["bundle_name", "export_bundle", "member_names"]
@@ -41,7 +42,14 @@ def member_names(fmt: str) -> dict[str, str]:
             "report": "report.html", "readme": "README.txt"}
 
 
-def _readme(applied: Applied, fmt: str, neutralize: bool) -> str:
+#: What the Parquet tables say about number columns (README.txt, the CLI).
+TYPED_NOTE = ("Number columns: a CSV column whose every cell is a plain number is stored as numbers "
+              "(int64, float64, or decimal with the column's decimals) only where each stored number prints back as "
+              "its cell (12.5, 3.0, 12.50); empty cells are nulls. Any other column (007, 1e5, 12.50 next to 3.5, "
+              "money signs) stays text, cell for cell.")
+
+
+def _readme(applied: Applied, fmt: str, neutralize: bool, applied_typed: bool = False) -> str:
     r = applied.recipe
     names = member_names(fmt)
     lines = [
@@ -68,6 +76,8 @@ def _readme(applied: Applied, fmt: str, neutralize: bool) -> str:
         "report.html: skew before and after and what else was available; opens offline.",
         "",
     ]
+    if applied_typed:
+        lines.append(TYPED_NOTE)
     if fmt in ("csv", "xlsx"):
         lines.append(
             "Spreadsheet safety: " + (
@@ -117,12 +127,13 @@ def export_bundle(
     names = member_names(fmt)
     frame = getattr(table, "frame", table)
     html = build_report(applied, frame=frame, **dict(report_extras or {}))
+    output, removed = typed_tables(applied, table) if fmt == "parquet" else (applied.output, applied.removed)
     members = [
-        (names["data"], write_table(applied.output, fmt, neutralize=neutralize)),
-        (names["removed"], write_table(applied.removed, fmt, neutralize=neutralize, sheet="removed")),
+        (names["data"], write_table(output, fmt, neutralize=neutralize)),
+        (names["removed"], write_table(removed, fmt, neutralize=neutralize, sheet="removed")),
         (names["recipe"], recipe.to_json().encode("utf-8")),
         (names["report"], html.encode("utf-8")),
-        (names["readme"], _readme(applied, fmt, neutralize).encode("utf-8")),
+        (names["readme"], _readme(applied, fmt, neutralize, types_numbers(table, fmt)).encode("utf-8")),
     ]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.data import FeatureSpace, parse_numeric
+from core.export.typed import decimal_column, decimal_places, typed_frame
 from core.params import Choice, check
 from core.strategies import ORIGINAL, ResampleResult
 from core.strategies.result import COPY, LINE, NO_PARENT, SEED_ONLY
@@ -33,6 +34,7 @@ def build_output_table(
     space: FeatureSpace,
     *,
     text: str = "empty",
+    typed: bool = False,
 ) -> pd.DataFrame:
     """The full resampled table: original columns plus ``skewlab_*`` provenance.
 
@@ -66,6 +68,10 @@ def build_output_table(
     space : FeatureSpace
     text : {"empty", "seed"}
         Text columns of interpolated and seed-only rows: empty, or the seed row's text.
+    typed : bool
+        Number columns loaded as text become typed columns (int, float or decimal) where every
+        typed value prints back as its cell (:mod:`core.export.typed`): for Parquet, which stores
+        numbers. Synthetic values are then never formatted as text.
 
     Returns
     -------
@@ -76,6 +82,11 @@ def build_output_table(
     label_cols = [c for c, r in roles.items() if r == "label"]
     if len(label_cols) != 1:  # callers pass checked roles (a recipe's, or inferred for a present label)
         raise RuntimeError(f"build_output_table got roles with {len(label_cols)} label columns; exactly one is needed.")
+    decimals: dict = {}
+    if typed:
+        frame, kinds = typed_frame(frame, skip={label_cols[0]})
+        # made floats keep the column's decimals, as the text output writes them
+        decimals = {c: d for c, (kind, d) in kinds.items() if kind == "float"}
     if len(labels) != len(frame):
         raise RuntimeError(f"build_output_table got {len(labels)} labels for {len(frame)} rows; they must match.")
     prov = result.provenance()
@@ -97,7 +108,8 @@ def build_output_table(
     kinds = _parent_kinds(result, space)
     text_cols = {c for c, r in roles.items() if r == "text"} | set(space.config.text)
     syn_part, source = _synthetic_cells(frame, label_cols[0], labels, result, synth, kinds,
-                                        numeric=space.config.numeric, text_cols=text_cols, text=text)
+                                        numeric=space.config.numeric, text_cols=text_cols, text=text,
+                                        decimals=decimals)
     prov_syn = prov[synth].reset_index(drop=True)
     prov_syn[TEXT_SOURCE] = _strings(pa.array(["empty", "seed"], type=pa.large_string()).take(pa.array(source)))
     out_syn = pd.concat([syn_part, prov_syn], axis=1)
@@ -161,7 +173,7 @@ def _unlabelled_provenance(unlabelled: np.ndarray, strategy: str) -> pd.DataFram
 
 def _synthetic_cells(
     frame: pd.DataFrame, label_col: Any, labels: pd.Series, result: ResampleResult, synth: np.ndarray,
-    kinds: np.ndarray, *, numeric: tuple[str, ...], text_cols: set, text: str,
+    kinds: np.ndarray, *, numeric: tuple[str, ...], text_cols: set, text: str, decimals: Mapping[Any, int] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The original columns of the synthetic rows, column by column from their parents' cells
     (whole-column array operations: no per-cell Python), and where each row's text came from."""
@@ -180,7 +192,7 @@ def _synthetic_cells(
     for pos, col in enumerate(frame.columns):
         src = frame.iloc[:, pos]
         if col != label_col and col not in text_cols and col in numeric and len(line):
-            cells = _interpolated(src, take, line, seed[line], nbr, alpha)
+            cells = _interpolated(src, take, line, seed[line], nbr, alpha, (decimals or {}).get(col))
         else:
             cells = _take(src, take)  # every column from the seed, dtype kept
         if col == label_col:  # the seed's cell where it names the row's class (always, for real seeds)
@@ -228,7 +240,7 @@ def _parent_kinds(result: ResampleResult, space: FeatureSpace) -> np.ndarray:
 
 
 def _interpolated(src: pd.Series, take: np.ndarray, line: np.ndarray, seed: np.ndarray, nbr: np.ndarray,
-                  alpha: np.ndarray) -> pd.Series:
+                  alpha: np.ndarray, decimals: int | None = None) -> pd.Series:
     """The seeds' cells (rows ``take`` of ``src``) with the rows at ``line`` set to
     ``seed + alpha * (neighbour - seed)`` on the parents' parsed cells (the one value when one is
     empty, empty when both are).
@@ -236,13 +248,22 @@ def _interpolated(src: pd.Series, take: np.ndarray, line: np.ndarray, seed: np.n
     A column of numbers keeps its dtype. A column of number texts gets text written like its
     cells: when every number in it is a plain decimal (``-12.50``), with the column's decimals
     (always that many when every cell has them, else trailing zeros dropped); otherwise with 12
-    significant digits. A made value equal to a parent's keeps that parent's own cell."""
+    significant digits. A made value equal to a parent's keeps that parent's own cell. ``decimals``:
+    made values of a number column typed from text are rounded to the decimals its cells had."""
     parsed = parse_numeric(src).to_numpy(dtype=np.float64, na_value=np.nan)
     s, n = parsed[seed], parsed[nbr]
     value = np.where(np.isnan(s), n, np.where(np.isnan(n), s, s + alpha * (n - s)))
     observed = parsed[~np.isnan(parsed)]
     if len(observed) and (observed == np.round(observed)).all():  # whole numbers only: stay whole
         value = np.round(value)
+    elif decimals is not None:
+        value = np.round(value, decimals)
+    places = decimal_places(src)
+    if places is not None:  # a typed decimal column: the seeds' values and the made ones, at its scale
+        full = parsed[take]
+        full[line] = value
+        ok = ~np.isnan(full)
+        return decimal_column(np.round(np.where(ok, full, 0.0) * 10.0**places).astype(np.int64), places, ok)
     if not _textual(src):  # numbers: the seeds' values with the line rows' values, in the column's dtype
         full = parsed[take]
         full[line] = value
