@@ -147,6 +147,12 @@ st.caption(
     "Impossible values: on the raw interpolated rows before repair (negative where the column never is, fractions "
     "in whole-number columns, outside the class's observed range). Worst first."
 )
+sampled = [(o.label, a) for o, a in zip(ok, audits) if a.n_checked < a.n_synthetic]
+if sampled:
+    st.info("Overlap and near copies are shares of a sample: "
+            + "; ".join(f"**{label}** {a.n_checked:,} of {a.n_synthetic:,} synthetic rows" for label, a in sampled)
+            + f". Above {caudit.CHECK_CAP:,} synthetic rows a strategy's rows are sampled by class, every class kept "
+            "(column **checked**); impossible values and drift use every row.", icon=":material/science:")
 RATES = ("overlap", "near copies", "impossible values", "tail rows lost", "worst issue")
 summary = with_dashes(caudit.summary_table(audits, [o.label for o in ok]),
                       {**dict.fromkeys(RATES, percent), "worst drift": lambda v: f"{v:.2f}"})

@@ -4,7 +4,8 @@
 :class:`~core.data.features.FeatureSpace`:
 
 - **overlap**: a synthetic row whose ``k`` nearest *real* rows are mostly (more than ``k / 2``)
-  of other classes sits inside another class;
+  of other classes sits inside another class (searched for at most :data:`CHECK_CAP` synthetic rows
+  of a strategy: a sample stratified by class, every class kept; ``checked`` says which);
 - **near copy**: a synthetic row closer to a real row than ``near_copy`` (default: 1% of the
   median distance from a real row to its nearest other real row) adds no new information;
 - **drift**: per class and feature column, how far the synthetic rows' distribution is from the
@@ -21,15 +22,16 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from core.data import HEAD_MIN, K_NEIGHBORS, MISSING, TAIL_MAX, FeatureSpace, check_bounds, group_for_count
+from core.data import HEAD_MIN, K_NEIGHBORS, TAIL_MAX, FeatureSpace, check_bounds, group_for_count
 from core.errors import ParameterError
-from core.mapping.projection import _check_width
+from core.mapping.projection import _check_width, capped_sample
 from core.neighbors import kneighbors
 from core.params import SEED, Interval, check
 from core.strategies import SYNTHETIC, ResampleResult
@@ -38,6 +40,10 @@ from core.strategies import SYNTHETIC, ResampleResult
 NEAR_COPY_FRACTION = 0.01
 #: Real rows used to estimate the median nearest-neighbour distance (query sample).
 NN_SAMPLE = 5000
+#: Synthetic rows of one strategy whose nearest real rows are searched (overlap, near copies) at most:
+#: each search costs (real rows x features) per row, so above this a sample stratified by class, every
+#: class kept, is checked and the rates are shares of the checked rows.
+CHECK_CAP = 5_000
 #: Tolerance of the integer check (values within this of a whole number are whole).
 INT_TOL = 1e-6
 #: Neighbours of the overlap check, and the near-copy distance.
@@ -62,9 +68,13 @@ class Audit:
     synthetic_index : ndarray (m,) int64
         Positions in ``result.X`` of the synthetic rows; the masks below are aligned with it.
     overlap, near_copy, impossible : ndarray (m,) bool
-        Per synthetic row: inside another class, near copy of a real row, any impossible value.
+        Per synthetic row: inside another class, near copy of a real row (False where not
+        ``checked``), any impossible value.
+    checked : ndarray (m,) bool
+        Synthetic rows whose nearest real rows were searched (all up to :data:`CHECK_CAP`).
     overlap_rate, near_copy_rate, impossible_rate : float
-        Shares of synthetic rows (NaN when there are none).
+        Shares of the checked synthetic rows (overlap, near copies) and of all synthetic rows
+        (impossible values); NaN when there are none.
     drift : pandas.DataFrame
         ``class, column, statistic (ks|tv), value, real_rows, synthetic_rows``.
     impossible_values : pandas.DataFrame
@@ -73,8 +83,8 @@ class Audit:
     removed_by_class : pandas.DataFrame
         ``class, group, rows_before, removed, share_removed`` (classes that lost rows).
     per_class : pandas.DataFrame
-        One row per class: group, rows before / after, synthetic, overlap, near copies,
-        impossible, worst drift, removed.
+        One row per class: group, rows before / after, synthetic, checked, overlap, near copies
+        (of the checked rows), impossible, worst drift, removed.
     """
 
     strategy: str
@@ -93,6 +103,16 @@ class Audit:
     impossible_values: pd.DataFrame
     removed_by_class: pd.DataFrame
     per_class: pd.DataFrame
+    checked: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.checked is None:
+            object.__setattr__(self, "checked", np.ones(len(self.synthetic_index), dtype=bool))
+
+    @property
+    def n_checked(self) -> int:
+        """Synthetic rows whose nearest real rows were searched."""
+        return int(self.checked.sum())
 
     @property
     def tail_rows_removed(self) -> int:
@@ -122,6 +142,7 @@ class Audit:
         return {
             "strategy": self.strategy,
             "synthetic rows": self.n_synthetic,
+            "checked": self.n_checked,
             "overlap": self.overlap_rate,
             "near copies": self.near_copy_rate,
             "impossible values": self.impossible_rate,
@@ -133,6 +154,11 @@ class Audit:
         }
 
 
+#: Near-copy thresholds of the default fraction and seed per real matrix, held as long as it lives
+#: (every strategy's audit of one feature space asks the same).
+_THRESHOLDS: dict[int, tuple[weakref.ref, float]] = {}
+
+
 def near_copy_threshold(X: np.ndarray, *, fraction: float = NEAR_COPY_FRACTION, seed: int = 0) -> float:
     """``fraction`` of the median distance from a real row to its nearest other real row.
 
@@ -141,6 +167,18 @@ def near_copy_threshold(X: np.ndarray, *, fraction: float = NEAR_COPY_FRACTION, 
     is a duplicate.
     """
     seed = check(seed, SEED, name="seed", where=WHERE)
+    if fraction == NEAR_COPY_FRACTION and seed == 0 and isinstance(X, np.ndarray):
+        known = _THRESHOLDS.get(id(X))
+        if known is not None and known[0]() is X:
+            return known[1]
+        value = _near_copy_threshold(X, fraction, seed)
+        _THRESHOLDS[id(X)] = (weakref.ref(X), value)
+        weakref.finalize(X, _THRESHOLDS.pop, id(X), None)
+        return value
+    return _near_copy_threshold(X, fraction, seed)
+
+
+def _near_copy_threshold(X: np.ndarray, fraction: float, seed: int) -> float:
     X = np.asarray(X, dtype=np.float64)
     n = len(X)
     if n < 2:
@@ -159,10 +197,10 @@ def _raw_numeric(space: FeatureSpace, X: np.ndarray, col: str) -> np.ndarray:
     return X[:, space.blocks[col].start] * st.std + st.mean
 
 
-def _decode_category(space: FeatureSpace, X: np.ndarray, col: str) -> np.ndarray:
-    cs = space._categorical[col]
+def _category_codes(space: FeatureSpace, X: np.ndarray, col: str) -> np.ndarray:
+    """The category of each row of ``X`` as its position in the column's values (one past them: missing)."""
     block = X[:, space.blocks[col]]
-    return np.asarray(cs.values, dtype=object)[block.argmax(axis=1)] if block.shape[1] else np.full(len(X), MISSING)
+    return block.argmax(axis=1).astype(np.int64) if block.shape[1] else np.zeros(len(X), dtype=np.int64)
 
 
 def _ks(a: np.ndarray, b: np.ndarray) -> float:
@@ -171,12 +209,6 @@ def _ks(a: np.ndarray, b: np.ndarray) -> float:
     grid = np.concatenate([a, b])
     return float(np.max(np.abs(np.searchsorted(a, grid, side="right") / len(a)
                                - np.searchsorted(b, grid, side="right") / len(b))))
-
-
-def _tv(a: np.ndarray, b: np.ndarray) -> float:
-    pa = pd.Series(a).value_counts(normalize=True)
-    pb = pd.Series(b).value_counts(normalize=True)
-    return float(0.5 * pa.sub(pb, fill_value=0).abs().sum())
 
 
 def audit(
@@ -224,16 +256,18 @@ def audit(
     _check_width(result, space.X.shape[1])
     thr = near_copy_threshold(space.X) if near_copy is None else near_copy
     syn = _Synthetic.of(space, result)
-    overlap, near = _neighbour_checks(space, syn, k, thr)
+    checked = np.zeros(syn.m, dtype=bool)
+    checked[capped_sample(syn.y, CHECK_CAP, seed=0) if syn.m else []] = True
+    overlap, near = _neighbour_checks(space, syn, k, thr, checked)
     impossible, imp_rows = _impossible_values(space, syn)
     drift = _drift(space, syn)
     lost = _lost_by_class(space, result)
     removed_by_class = _removed_table(result, lost, head_min, tail_max)
-    per_class = _per_class(result, syn, drift, lost, overlap, near, imp_rows, head_min, tail_max)
+    per_class = _per_class(result, syn, drift, lost, overlap, near, imp_rows, checked, head_min, tail_max)
     m = syn.m
 
-    def rate(mask: np.ndarray) -> float:
-        return float(mask.mean()) if m else float("nan")
+    def rate(mask: np.ndarray, of: np.ndarray | None = None) -> float:
+        return float(mask[of].mean() if of is not None else mask.mean()) if m else float("nan")
 
     return Audit(
         strategy=result.strategy,
@@ -245,13 +279,14 @@ def audit(
         overlap=overlap,
         near_copy=near,
         impossible=imp_rows,
-        overlap_rate=rate(overlap),
-        near_copy_rate=rate(near),
+        overlap_rate=rate(overlap, checked),
+        near_copy_rate=rate(near, checked),
         impossible_rate=rate(imp_rows),
         drift=drift,
         impossible_values=impossible,
         removed_by_class=removed_by_class,
         per_class=per_class,
+        checked=checked,
     )
 
 
@@ -276,21 +311,38 @@ class _Synthetic:
         index = np.flatnonzero(result.origin == SYNTHETIC).astype(np.int64)
         ys = result.y[index].astype(str)
         real_y = space.y.astype(str)
-        classes = sorted(set(ys.tolist()))
+        by_class = _positions_by_class(ys)
+        classes = sorted(by_class)
+        real = _positions_by_class(real_y, set(classes))
+        empty = np.zeros(0, dtype=np.int64)
         return cls(
             index=index, X=result.X[index], y=ys, real_y=real_y, classes=classes,
-            real_by_class={c: np.flatnonzero(real_y == c) for c in classes},
-            by_class={c: np.flatnonzero(ys == c) for c in classes},
+            real_by_class={c: real.get(c, empty) for c in classes}, by_class=by_class,
         )
 
 
-def _neighbour_checks(space: FeatureSpace, syn: _Synthetic, k: int, thr: float) -> tuple[np.ndarray, np.ndarray]:
-    """Overlap and near copies: the ``k`` nearest real rows of each synthetic row."""
-    if not syn.m:
-        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    dist, nbr = kneighbors(space.X, k, query=syn.X)
-    other = (syn.real_y[nbr] != syn.y[:, None]).sum(axis=1)
-    return other > k / 2, dist[:, 0] <= thr
+def _positions_by_class(y: np.ndarray, only: set[str] | None = None) -> dict[str, np.ndarray]:
+    """Positions of each class's rows (ascending), from one sort: no pass over the rows per class."""
+    if not len(y):
+        return {}
+    names, inverse = np.unique(y, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(inverse, minlength=len(names)))])
+    return {str(c): order[bounds[i]:bounds[i + 1]].astype(np.int64) for i, c in enumerate(names)
+            if only is None or str(c) in only}
+
+
+def _neighbour_checks(space: FeatureSpace, syn: _Synthetic, k: int, thr: float,
+                      checked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Overlap and near copies of the ``checked`` synthetic rows: their ``k`` nearest real rows."""
+    overlap, near = np.zeros(syn.m, dtype=bool), np.zeros(syn.m, dtype=bool)
+    rows = np.flatnonzero(checked)
+    if not len(rows):
+        return overlap, near
+    dist, nbr = kneighbors(space.X, k, query=syn.X[rows])
+    other = (syn.real_y[nbr] != syn.y[rows][:, None]).sum(axis=1)
+    overlap[rows], near[rows] = other > k / 2, dist[:, 0] <= thr
+    return overlap, near
 
 
 def _impossible_values(space: FeatureSpace, syn: _Synthetic) -> tuple[pd.DataFrame, np.ndarray]:
@@ -334,12 +386,15 @@ def _drift(space: FeatureSpace, syn: _Synthetic) -> pd.DataFrame:
             if len(r) and len(s):
                 add(c, col, "ks", _ks(real[r], raw[s]), r, s)
     for col in space.config.categorical:
-        syn_cat = _decode_category(space, syn.X, col)
-        real_cat = _decode_category(space, space.X, col)
+        syn_cat = _category_codes(space, syn.X, col)
+        real_cat = _category_codes(space, space.X, col)
+        width = int(max(syn_cat.max(initial=0), real_cat.max(initial=0))) + 1
         for c in syn.classes:
             r, s = syn.real_by_class[c], syn.by_class[c]
             if len(r) and len(s):
-                add(c, col, "tv", _tv(real_cat[r], syn_cat[s]), r, s)
+                a = np.bincount(real_cat[r], minlength=width) / len(r)
+                b = np.bincount(syn_cat[s], minlength=width) / len(s)
+                add(c, col, "tv", float(0.5 * np.abs(a - b).sum()), r, s)
     drift = pd.DataFrame(records, columns=["class", "column", "statistic", "value", "real_rows", "synthetic_rows"])
     return drift.sort_values(["value", "class", "column"], ascending=[False, True, True], kind="stable").reset_index(drop=True)
 
@@ -370,7 +425,7 @@ def _removed_table(result: ResampleResult, lost: pd.Series, head_min: int, tail_
 
 
 def _per_class(result: ResampleResult, syn: _Synthetic, drift: pd.DataFrame, lost: pd.Series, overlap: np.ndarray,
-               near: np.ndarray, imp_rows: np.ndarray, head_min: int, tail_max: int) -> pd.DataFrame:
+               near: np.ndarray, imp_rows: np.ndarray, checked: np.ndarray, head_min: int, tail_max: int) -> pd.DataFrame:
     """One row per class of the result: group, rows, synthetic rows and their flags, worst drift, removals."""
     before = dict(result.counts_before)
     rows = []
@@ -383,13 +438,14 @@ def _per_class(result: ResampleResult, syn: _Synthetic, drift: pd.DataFrame, los
             "rows_before": int(before.get(c, 0)),
             "rows_after": int(result.counts_after.get(c, 0)),
             "synthetic": int(len(s)),
+            "checked": int(checked[s].sum()) if len(s) else 0,
             "overlap": int(overlap[s].sum()) if len(s) else 0,
             "near_copies": int(near[s].sum()) if len(s) else 0,
             "impossible": int(imp_rows[s].sum()) if len(s) else 0,
             "worst_drift": float(worst.get(c, np.nan)),
             "removed": int(lost.get(c, 0)),
         })
-    return pd.DataFrame(rows, columns=["class", "group", "rows_before", "rows_after", "synthetic", "overlap",
+    return pd.DataFrame(rows, columns=["class", "group", "rows_before", "rows_after", "synthetic", "checked", "overlap",
                                        "near_copies", "impossible", "worst_drift", "removed"])
 
 
@@ -412,7 +468,7 @@ def summary_table(audits: Sequence[Audit], labels: Sequence[str] | None = None) 
             raise ParameterError(f"{len(labels)} labels for {len(rows)} audits; give one label per audit.")
         for r, lab in zip(rows, labels):
             r["strategy"] = lab
-    cols = ["strategy", "synthetic rows", "overlap", "near copies", "impossible values", "worst drift",
+    cols = ["strategy", "synthetic rows", "checked", "overlap", "near copies", "impossible values", "worst drift",
             "removed rows", "tail rows removed", "tail rows lost", "worst issue"]
     frame = pd.DataFrame(rows, columns=cols)
     return frame.sort_values(["worst issue", "strategy"], ascending=[False, True], kind="stable").reset_index(drop=True)

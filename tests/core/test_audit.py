@@ -138,3 +138,34 @@ def test_bad_parameters_are_refused():
         audit(space, res, near_copy=-1.0)
     with pytest.raises(ParameterError, match=r"^audit: tail_max=50 is not allowed; it must be a whole number in 0\.\.11\."):
         audit(space, res, head_min=10, tail_max=50)
+
+
+def test_above_the_check_cap_a_stratified_sample_is_checked_and_rates_are_its_shares(monkeypatch):
+    """Neighbour searches cost real rows x features per synthetic row: above CHECK_CAP a sample
+    stratified by class (every class kept) is checked; the rates are shares of the checked rows,
+    equal to an independent scikit-learn search on exactly those rows."""
+    from sklearn.neighbors import NearestNeighbors
+
+    import core.mapping.audit as audit_module
+
+    frame = pd.read_csv(f"{DATASETS}/yeast.csv", dtype=str)
+    space = build_features(frame, frame["class"].astype(object),
+                           FeatureConfig(numeric=tuple(c for c in frame.columns if c not in ("class", "sequence_name"))))
+    r = resample(space, "smote", target="balanced", small_classes="lower_k", seed=1)
+    monkeypatch.setattr(audit_module, "CHECK_CAP", 300)
+    a = audit(space, r, k=5)
+    syn_y = r.y[a.synthetic_index].astype(str)
+    assert a.n_synthetic == r.n_synthetic > 300
+    assert 300 <= a.n_checked <= 300 + 9  # at most one extra row per class when a class rounds up
+    assert set(syn_y[a.checked]) == set(syn_y)  # every class with synthetic rows is checked
+    assert not (a.overlap & ~a.checked).any() and not (a.near_copy & ~a.checked).any()
+    rows = a.synthetic_index[a.checked]
+    _, nbr = NearestNeighbors(n_neighbors=5).fit(space.X).kneighbors(r.X[rows])
+    other = (space.y.astype(str)[nbr] != r.y[rows].astype(str)[:, None]).sum(axis=1) > 2.5
+    assert a.overlap[a.checked].tolist() == other.tolist()
+    assert a.overlap_rate == pytest.approx(other.mean())
+    per_class = a.per_class.set_index("class")
+    assert per_class["checked"].sum() == a.n_checked and per_class["synthetic"].sum() == a.n_synthetic
+    assert summary_table([a]).loc[0, "checked"] == a.n_checked
+    full = audit(space, r, k=5)  # the threshold is reused, the checked rows are drawn the same way
+    assert full.checked.tolist() == a.checked.tolist() and full.near_copy_distance == a.near_copy_distance

@@ -165,6 +165,10 @@ def test_700_classes_map_is_coloured_by_group_and_says_how_rows_are_placed(app):
     assert any(t["name"] == "tail classes (&lt; 20 rows)" or t["name"] == "tail classes (< 20 rows)" for t in spec["data"])
     infos = [i.value for i in at.info]
     assert any("At most 5,000 rows per strategy go through transform" in n for n in infos), infos
+    # the neighbour checks of a strategy with more than 5,000 synthetic rows run on a stated sample
+    sampled = next((n for n in infos if n.startswith("Overlap and near copies are shares of a sample")), "")
+    for label, n in zip(("SMOTE", "Random over-sampling"), added):
+        assert (f"**{label}** 5,0" in sampled and f"of {n:,} synthetic rows" in sampled) == (n > 5000), (label, n, sampled)
     captions = [c.value for c in at.caption]
     assert any(c.startswith("SMOTE: ") and "between their two parents' map positions" in c for c in captions), captions
     assert any(c.startswith("Random over-sampling: ") and "on the real row they copy" in c for c in captions), captions
