@@ -29,6 +29,7 @@ import numpy as np
 
 from core.data import GROUP_BOUND, HEAD_MIN, FeatureSpace
 from core.errors import ParameterError, SchemaError
+from core.neighbors import kneighbors
 from core.params import SEED, Choice, Interval, check
 from core.strategies import SYNTHETIC, ResampleResult
 
@@ -49,6 +50,12 @@ MIN_DIST = 0.1
 #: Optimisation epochs. umap-learn uses 500 below 10,000 rows and 200 above; 200 everywhere keeps a
 #: 10k-row map as fast as a 20k-row one with no visible loss on these maps.
 N_EPOCHS = 200
+#: Start of UMAP's layout: the first two principal components. Its default, a spectral layout, lays out
+#: every connected component of the k-NN graph on its own: with hundreds of classes that is hundreds of
+#: components and 30-40 s at 20,000 rows, against well under a second for PCA.
+INIT = "pca"
+#: Rows up to which umap-learn compares every pair of rows itself (above: the exact k-NN graph is given).
+UMAP_SMALL_DATA = 4096
 #: How synthetic rows are placed: between their parents' map positions, or by the model's transform.
 PLACEMENTS: tuple[str, ...] = ("interpolate", "transform")
 #: Synthetic rows of one strategy placed with ``transform`` at most (the others are not drawn).
@@ -193,6 +200,19 @@ def fit_sample(y: np.ndarray, *, cap: int, head_min: int = HEAD_MIN, seed: int =
     return np.sort(np.concatenate(keep)).astype(np.int64)
 
 
+class _ExactIndex:
+    """The search index UMAP's ``transform`` queries, answered exactly (``query(X, k) -> (indices, dists)``)."""
+
+    _angular_trees = False
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.X = np.asarray(X, dtype=np.float64)
+
+    def query(self, X: np.ndarray, k: int = N_NEIGHBORS, epsilon: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        dist, idx = kneighbors(self.X, min(int(k), len(self.X)), query=np.asarray(X, dtype=np.float64))
+        return idx.astype(np.int32), dist.astype(np.float32)
+
+
 class _Reducer:
     """Optional PCA to ``PRE_PCA_DIM`` dims, then the 2-D method; fitted on the sample only."""
 
@@ -216,10 +236,18 @@ class _Reducer:
             return _pad2(emb)
         import umap
 
+        k = min(N_NEIGHBORS, len(X) - 1)
+        extra = {}
+        if len(X) > UMAP_SMALL_DATA:
+            # UMAP's own neighbour search (NN-descent) compiles for ~40 s in every fresh process and is
+            # approximate; the exact k-NN graph takes a second or two at 20,000 rows
+            report(0.12, f"finding the {k} nearest neighbours of {len(X):,} real rows (exact)")
+            dist, idx = kneighbors(X, k)
+            extra["precomputed_knn"] = (idx.astype(np.int32), dist.astype(np.float32), _ExactIndex(X))
         report(0.15, f"fitting UMAP on {len(X):,} real rows (no progress from UMAP itself; this is the long step)")
         self.model = umap.UMAP(
-            n_neighbors=min(N_NEIGHBORS, len(X) - 1), min_dist=MIN_DIST, n_components=2, random_state=self.seed,
-            n_epochs=N_EPOCHS,
+            n_neighbors=k, min_dist=MIN_DIST, n_components=2, random_state=self.seed, n_epochs=N_EPOCHS, init=INIT,
+            **extra,
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*n_jobs.*overridden.*")
@@ -242,27 +270,19 @@ class _Reducer:
     def place_near(self, X: np.ndarray) -> np.ndarray:
         """Rows at the weighted mean of the map positions of their nearest fitted rows.
 
-        UMAP: the :data:`N_NEIGHBORS` nearest fitted rows in the space UMAP was fitted in (exact up to
-        4,096 fitted rows; above, from UMAP's own search index, as its ``transform`` finds them),
+        UMAP: the :data:`N_NEIGHBORS` nearest fitted rows in the space UMAP was fitted in (exact),
         weighted by ``exp(-(d - d_nearest) / mean(d - d_nearest))``: the start UMAP's own
         ``transform`` optimises from, without the optimisation, which is most of its cost. PCA:
         ``transform`` (already cheap and exact).
         """
         if len(X) == 0 or self.method == "pca":
             return self.transform(X)
-        from sklearn.neighbors import NearestNeighbors
 
         if self.pre is not None:
             X = self.pre.transform(X)
         raw, emb = np.asarray(self.model._raw_data), np.asarray(self.model.embedding_, dtype=np.float64)
         k = min(N_NEIGHBORS, len(raw))
-        index = getattr(self.model, "_knn_search_index", None)
-        if index is not None and not getattr(self.model, "_small_data", True):
-            # above 4,096 fitted rows: UMAP's own search index (the one its transform queries)
-            idx, dist = index.query(np.asarray(X, dtype=np.float32), k=k, epsilon=0.12)
-            idx, dist = np.asarray(idx, dtype=np.int64), np.asarray(dist, dtype=np.float64)
-        else:
-            dist, idx = NearestNeighbors(n_neighbors=k).fit(raw).kneighbors(X)
+        dist, idx = kneighbors(np.asarray(raw, dtype=np.float64), k, query=np.asarray(X, dtype=np.float64))
         gap = dist - dist[:, :1]
         scale = gap.mean(axis=1, keepdims=True)
         w = np.exp(-gap / np.where(scale > 0, scale, 1.0))

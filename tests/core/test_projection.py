@@ -146,3 +146,37 @@ def test_unsampled_real_rows_sit_at_the_weighted_mean_of_their_nearest_fitted_ro
     note = project(space, [], method="umap", cap=800, seed=0).sample_note()
     assert note.endswith(f"the other {len(rest):,} real rows placed at the weighted mean of the map positions of their "
                          "15 nearest fitted rows (where UMAP's transform starts, without its optimisation).")
+
+
+def test_above_umaps_small_data_size_the_graph_is_the_exact_knn_and_transform_still_works():
+    """Above 4,096 fitted rows UMAP gets the exact k-NN graph (not its approximate NN-descent, which
+    compiles for ~40 s in a fresh process) and a PCA start; its transform queries an exact index."""
+    from sklearn.neighbors import NearestNeighbors
+
+    from core.mapping.projection import N_NEIGHBORS, UMAP_SMALL_DATA, fit_base, place
+
+    rng = np.random.default_rng(4)
+    n = UMAP_SMALL_DATA + 300
+    y = rng.integers(0, 40, n)
+    centres = rng.normal(0, 4, (40, 6))
+    X = centres[y] + rng.normal(0, 1, (n, 6))
+    frame = pd.DataFrame({f"f{j}": X[:, j].round(4).astype(str) for j in range(6)} | {"cls": [f"c{v}" for v in y]})
+    space = build_features(frame, frame["cls"].astype(object), FeatureConfig(numeric=tuple(f"f{j}" for j in range(6))))
+    base = fit_base(space, method="umap", cap=n, seed=0)
+    model = base.reducer.model
+    assert base.n_fit == n and base.reducer.pre is None and model.init == "pca"
+    knn_idx, knn_dist = model.precomputed_knn[0], model.precomputed_knn[1]
+    dist, idx = NearestNeighbors(n_neighbors=N_NEIGHBORS).fit(space.X).kneighbors(space.X)
+    np.testing.assert_allclose(knn_dist, dist, rtol=1e-5, atol=1e-5)
+    assert (knn_idx[:, 0] == np.arange(n)).mean() > 0.99  # each row first among its neighbours
+    assert np.isfinite(base.xy).all()
+    # rows placed by UMAP's own transform: through the exact index, finite, near their seed rows
+    r = resample(space, "smote", target="balanced", seed=0)
+    xy = place(base, r, space=space, placement="transform", cap=500)
+    drawn = xy[np.isfinite(xy[:, 0])]
+    assert len(drawn) == 500
+    syn = np.flatnonzero(r.origin == SYNTHETIC)
+    seeds = base.xy[space.position_of(r.seed_row[syn])]
+    spread = np.median(np.linalg.norm(base.xy - base.xy.mean(axis=0), axis=1))
+    near = np.linalg.norm(xy[np.isfinite(xy[:, 0])] - seeds[np.isfinite(xy[:, 0])], axis=1)
+    assert np.median(near) < 0.5 * spread
