@@ -69,6 +69,23 @@ def pa_types_decimal(dtype) -> bool:
     return pa.types.is_decimal(arrow)
 
 
+def _arrow_floats(text: pd.Series) -> pd.Series | None:
+    """Plain number texts parsed by Arrow's cast (empty cells: NaN), or None when a cell is not a
+    number Arrow reads (``"."``, ``"1e"``...): the caller's general path then decides, as before."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.large_string()) \
+        if not isinstance(text.array, pd.arrays.ArrowStringArray) else text.array.__arrow_array__()
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    try:
+        floats = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    out = pd.Series(floats.to_numpy(zero_copy_only=False), index=text.index, name=text.name)
+    return out.where(np.isfinite(out.to_numpy(dtype="float64", na_value=np.nan)))
+
+
 def parse_numeric(values: pd.Series) -> pd.Series:
     """Parse a column to float64 without touching the original.
 
@@ -97,7 +114,12 @@ def parse_numeric(values: pd.Series) -> pd.Series:
         text = values.astype("string")
         # cells of digits, dots, signs and exponents only (one vectorised pass): stripping and the
         # currency / percent / thousands rules change none of them, so they are skipped
-        if not bool(text.str.fullmatch(_PLAIN_CHARS).fillna(True).all()):
+        plain = bool(text.str.fullmatch(_PLAIN_CHARS).fillna(True).all())
+        if plain:
+            fast = _arrow_floats(text)
+            if fast is not None:
+                return fast
+        if not plain:
             text = text.str.strip()
             text = text.str.replace(_CURRENCY, "", regex=True).str.strip().str.rstrip("%").str.strip()
             thousands = text.str.match(_THOUSANDS).fillna(False).astype(bool)

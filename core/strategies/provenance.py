@@ -13,7 +13,6 @@ whose parents cannot be found (SMOTE-NC's categorical vote) keep only their near
 from __future__ import annotations
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
 
 #: How many nearest real rows of the class are tried as the far end, and as the near end.
 CANDIDATES = 32
@@ -57,6 +56,8 @@ def segment_parents(
     if m == 0 or len(X_class) == 0:
         return seed, neighbor, alpha, found
     k = min(candidates, len(X_class))
+    from sklearn.neighbors import NearestNeighbors  # only for the rows a library made (imported on use)
+
     _, cand = NearestNeighbors(n_neighbors=k).fit(X_class).kneighbors(X_syn)
     seed[:] = cand[:, 0]
     if len(X_class) < 2:

@@ -124,7 +124,8 @@ class ResampleResult:
         test = np.flatnonzero(known & ~line)
         if len(test):
             copy[test] = (self.X[syn[test]] == space_X[pos[test]]).all(axis=1)
-        return np.select([line, copy, has_seed], [LINE, COPY, SEED_ONLY], NO_PARENT).astype(object)
+        code = np.select([line, copy, has_seed], [0, 1, 2], 3)
+        return np.array([LINE, COPY, SEED_ONLY, NO_PARENT], dtype=object)[code]  # one take, no per-row string
 
     def with_notes(self, notes: tuple[str, ...] | list[str]) -> ResampleResult:
         """The same result with ``notes`` added after its own (those it already has are not repeated)."""

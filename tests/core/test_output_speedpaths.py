@@ -234,3 +234,18 @@ def test_bad_commands_and_choices_are_usage_errors(argv, needle, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2 and needle in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", ["string[pyarrow]", object])
+def test_arrow_parse_of_plain_number_texts_equals_pandas(dtype):
+    """Plain number texts go through Arrow's cast; every cell reads as pandas' to_numeric reads it
+    (empty: NaN, infinite: NaN), and a column Arrow cannot read falls back to the general path."""
+    rng = np.random.default_rng(3)
+    cells = [f"{v:.{d}f}" for v, d in zip(rng.normal(0, 1e3, 400), rng.integers(0, 6, 400))]
+    cells += ["", "1e5", "-2E-3", "+4", "1.", ".5", "-0", "1e400", "007"]
+    expected = pd.to_numeric(pd.Series(cells, dtype=object).replace("", np.nan), errors="coerce")
+    expected = expected.where(np.isfinite(expected))
+    got = parse_numeric(pd.Series(cells, dtype=dtype))
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy(dtype=np.float64))
+    odd = parse_numeric(pd.Series(["1", ".", "-", "2e"], dtype=dtype))  # not numbers to Arrow: the general path
+    assert odd.tolist()[0] == 1.0 and np.isnan(odd.tolist()[1:]).all()
