@@ -1,7 +1,8 @@
 """The default evaluation on a long-tail catalog, next to a plain scikit-learn script doing the same folds.
 
-The catalog is ``tests/longtail_data.make_longtail(rows, classes)`` (Zipf class sizes, ~22 %
-singletons, title / brand / model / price); roles inferred, features with ``text_dim=64``. Then
+The catalog is ``tests/longtail.make_longtail(rows, classes)`` (Zipf class sizes, 22 %
+singletons, 27 % of classes with 2-5 rows, sku / title / brand / price / rating, a ``Top > Sub > Leaf``
+label, 0.5 % of rows unlabelled); roles inferred, features with ``text_dim=64``. Then
 the Evaluate page's default run through core: the six default strategies (``none``,
 ``balanced_weights``, ``random_over``, ``smote``, ``random_under``, ``isolation_forest+smote``),
 target ``hybrid:500:100``, small classes randomly over-sampled, the default classifier, 5 folds,
@@ -30,7 +31,7 @@ import numpy as np
 from core.data.features import FeatureConfig, build_features
 from core.data.schema import infer_roles, label_values
 from core.evaluation import DEFAULT_CLASSIFIER, estimate_evaluation, evaluate
-from tests.longtail_data import LABEL, make_longtail
+from tests.longtail import LABEL, make_longtail
 
 STRATEGIES = ("random_over", "smote", "random_under", "isolation_forest+smote")
 TARGET = "hybrid:500:100"
@@ -40,7 +41,7 @@ TARGET_S = 120.0
 
 
 def space_of(n_rows: int, n_classes: int, seed: int = 0):
-    frame = make_longtail(n_rows, n_classes, seed)
+    frame = make_longtail(n_rows, n_classes, seed=seed)
     roles = infer_roles(frame, label=LABEL)
     return build_features(frame, label_values(frame, LABEL), FeatureConfig.from_roles(roles, text_dim=64))
 

@@ -1,9 +1,10 @@
 """The whole map step on a long-tail catalog (thousands of classes), next to plain umap-learn.
 
-A catalog from ``tests.longtail_views.make_longtail`` (Zipf class sizes, many single-row classes,
-titles, brands, model codes, prices) goes through the app's path: roles, labels, features
-(``text_dim=64``), the six default strategies of the Strategies page (target ``hybrid:500:100``,
-small classes randomly over-sampled, seed 0; not timed here, ``bench_defaults.py`` times them),
+A catalog from ``tests.longtail.make_longtail`` (Zipf class sizes, hundreds of single-row classes,
+titles with model numbers, brands, prices, ratings, a ``Top > Sub > Leaf`` label) goes through
+the app's path: roles, labels, features (``text_dim=64``), the six default strategies of the
+Strategies page (target ``hybrid:500:100``, small classes randomly over-sampled, seed 0; not timed
+here, ``bench_defaults.py`` times them),
 then the map step that is timed: base map (:func:`core.mapping.projection.fit_base`, UMAP on a
 stratified sample of at most ``--cap`` real rows, the other real rows placed with ``transform``)
 and every strategy's synthetic rows placed on it, both ways:
@@ -46,7 +47,7 @@ from core.mapping.projection import (  # noqa: E402
     placement_note,
 )
 from core.strategies import resample  # noqa: E402
-from tests.longtail_views import LABEL, make_longtail  # noqa: E402
+from tests.longtail import LABEL, make_longtail  # noqa: E402
 
 DEFAULT_STRATEGIES = ("none", "random_over", "smote", "random_under", "isolation_forest+smote", "balanced_weights")
 TARGET = "hybrid:500:100"

@@ -1,17 +1,14 @@
-"""The long-tail benchmark catalog generator (benchmarks/longtail.py) gives what it promises."""
+"""The one long-tail catalog generator (:mod:`tests.longtail`, also ``benchmarks/longtail.py`` as a command)
+gives what its docstring promises. The expected figures come from the documented shares, or are counted on
+the frame with pandas, never from the generator's own helpers."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-from longtail import LABEL, LEVEL_COLUMNS, SEPARATOR, class_sizes, make_longtail, minimum_rows
+from tests.longtail import LABEL, LEVEL_COLUMNS, SEPARATOR, class_sizes, make_longtail, minimum_rows
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +30,24 @@ def test_hundreds_of_singletons_and_small_classes(big):
     assert (counts == 1).sum() == round(0.22 * 600) == 132
     assert ((counts >= 2) & (counts <= 5)).sum() == round(0.27 * 600) == 162
     assert counts[counts > 5].min() >= 6  # the Zipf body never dips under 6 rows
+
+
+@pytest.mark.parametrize("rows, classes", [(22_000, 700), (4_000, 200), (3_000, 120)])
+def test_documented_shares_of_tiny_classes(rows, classes):
+    """22 % of the classes are singletons and 27 % hold 2 to 5 rows; the others at least 6."""
+    counts = make_longtail(rows, classes, hierarchy=False)[LABEL].value_counts()
+    assert len(counts) == classes and counts.sum() == rows - max(1, rows // 200)
+    assert (counts == 1).sum() == round(0.22 * classes)
+    assert counts.between(2, 5).sum() == round(0.27 * classes)
+    assert counts.between(2, 5).sum() + (counts == 1).sum() + (counts >= 6).sum() == classes
+
+
+def test_columns_by_option():
+    assert list(make_longtail(2_000, 40).columns) == ["sku", "title", "brand", "price", "rating", LABEL]
+    both = make_longtail(2_000, 40, hierarchy=False, level_columns=True)
+    assert list(both.columns) == ["sku", "title", "brand", "price", "rating", LABEL, *LEVEL_COLUMNS]
+    labelled = both[both[LABEL].notna()]
+    assert labelled[LABEL].equals(labelled["category_leaf"])  # flat label = the leaf level
 
 
 def test_body_follows_zipf():

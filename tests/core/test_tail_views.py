@@ -3,6 +3,8 @@ synthetic rows: tail-first charts, the class strip, group colours, placement fro
 
 from __future__ import annotations
 
+from html import escape, unescape
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,13 +33,24 @@ from core.mapping import (
     placement_note,
 )
 from core.strategies import SYNTHETIC, resample
-from tests.longtail_views import LABEL, make_longtail, sizes
+from tests.longtail import LABEL, SEPARATOR, make_longtail
 from tests.paths import DATASETS
 
 
 @pytest.fixture(scope="module")
-def p700():
-    return profile_skew(make_longtail(22_000, 700)[LABEL])
+def frame700():
+    return make_longtail(22_000, 700)
+
+
+@pytest.fixture(scope="module")
+def counts700(frame700):
+    """Rows per class counted with pandas on the catalog: the expected figures of the tests below."""
+    return frame700[LABEL].value_counts()
+
+
+@pytest.fixture(scope="module")
+def p700(frame700):
+    return profile_skew(frame700[LABEL])
 
 
 @pytest.fixture(scope="module")
@@ -46,24 +59,23 @@ def p2000():
 
 
 def _bar_values(fig) -> dict[str, float]:
-    """Class (from the hover's customdata, unescaped) -> bar length, over every bar trace."""
+    """Class (from the hover's customdata, HTML-unescaped) -> bar length, over every bar trace."""
     out = {}
     for t in fig.data:
         if t.type == "bar":
             for cd, x in zip(t.customdata, t.x):
-                out[(cd[0] if isinstance(cd, (list, tuple, np.ndarray)) else cd).replace("&gt;", ">")] = x
+                out[unescape(cd[0] if isinstance(cd, (list, tuple, np.ndarray)) else cd)] = x
     return out
 
 
-def test_the_generator_is_deterministic_and_has_a_long_tail():
-    a, b = make_longtail(22_000, 700), make_longtail(22_000, 700)
-    pd.testing.assert_frame_equal(a, b)
-    counts = a[LABEL].value_counts()
-    assert len(a) == 22_000 and len(counts) == 700
-    assert sorted(counts.tolist(), reverse=True) == sizes(22_000, 700).tolist()
-    assert (counts == 1).sum() == 115 and (counts < 6).sum() == 457 and (counts < 20).sum() == 608
-    assert list(a.columns) == ["title", "brand", "model", "price", LABEL]
-    assert not make_longtail(22_000, 700, seed=1).equals(a)
+def test_the_generator_is_deterministic_and_has_a_long_tail(frame700, counts700):
+    pd.testing.assert_frame_equal(frame700, make_longtail(22_000, 700))
+    assert len(frame700) == 22_000 and len(counts700) == 700 and frame700[LABEL].isna().sum() == 110
+    # hundreds of tiny classes: 22 % singletons, 27 % with 2 to 5 rows, most classes in the tail (< 20 rows)
+    assert (counts700 == 1).sum() == 154 and (counts700 < 6).sum() == 154 + 189
+    assert (counts700 < 20).sum() > 500 and (counts700 > 100).sum() >= 15
+    assert list(frame700.columns) == ["sku", "title", "brand", "price", "rating", LABEL]
+    assert not make_longtail(22_000, 700, seed=1).equals(frame700)
 
 
 def test_tail_first_lines_by_hand():
@@ -78,23 +90,30 @@ def test_tail_first_lines_by_hand():
     assert [x.cls for x in tail_first({"Cable A": 3, "cable b": 300, "Mouse": 1}, match="CABLE")] == ["Cable A", "cable b"]
 
 
-def test_skew_bars_at_700_classes_draw_the_tail_first(p700):
-    assert len(p700.tail) == 608 and len(p700.medium) == 67 and len(p700.head) == 25
+def test_skew_bars_at_700_classes_draw_the_tail_first(p700, counts700):
+    tail = sorted(c for c, n in counts700.items() if n < 20)
+    medium = [c for c, n in counts700.items() if 20 <= n <= 100]
+    head = [c for c, n in counts700.items() if n > 100]
+    assert (sorted(p700.tail), sorted(p700.medium), sorted(p700.head)) == (tail, sorted(medium), sorted(head))
+    assert min(len(tail), len(medium), len(head)) > 15
     fig = class_bars(p700, top=60, log=True)
     values = _bar_values(fig)
-    smallest_tail = sorted(p700.tail, key=lambda c: (p700.counts[c], c))[:15]
+    smallest_tail = sorted(tail, key=lambda c: (counts700[c], c))[:15]
     assert [v for v in values if v in p700.tail] == smallest_tail
-    assert all(values[c] == p700.counts[c] == 1 for c in smallest_tail)
+    assert all(values[c] == counts700[c] == 1 for c in smallest_tail)
     # 15 classes of each group are drawn, the others counted on a line per group
     order = list(fig.layout.yaxis.categoryarray)[::-1]
-    assert order[15] == "… 593 more tail classes (1 to 19 rows)"
-    assert order[31] == "… 52 more medium classes (" + f"{sorted(p700.counts[c] for c in p700.medium)[15]} to " \
-        f"{max(p700.counts[c] for c in p700.medium)} rows)"
+    tail_sizes = sorted(counts700[tail])
+    assert order[15] == f"… {len(tail) - 15} more tail classes ({tail_sizes[15]} to {tail_sizes[-1]} rows)"
+    medium_sizes = sorted(counts700[medium])
+    assert order[31] == f"… {len(medium) - 15} more medium classes ({medium_sizes[15]} to {medium_sizes[-1]} rows)"
     assert len(order) == 48 and fig.layout.height <= MAX_HEIGHT
     assert fig.layout.title.text == "Rows per class, tail first, smallest first (45 of 700 classes)"
-    # a search draws the matching classes, wherever they are
-    fig = class_bars(p700, match="0042")
-    assert list(_bar_values(fig).items()) == [(n, p700.counts[n]) for n in p700.counts if "0042" in n]
+    # a search draws the matching classes, wherever they are (case-insensitive): here a leaf name
+    term = sorted(counts700[counts700 == 3].index)[0].split(SEPARATOR)[-1].upper()
+    wanted = {c: int(n) for c, n in counts700.items() if term.lower() in c.lower()}
+    fig = class_bars(p700, match=term)
+    assert len(wanted) >= 1 and dict(_bar_values(fig)) == wanted
 
 
 def test_charts_asked_for_every_class_keep_a_fixed_height_at_2000_classes(p2000):
@@ -111,25 +130,29 @@ def test_charts_asked_for_every_class_keep_a_fixed_height_at_2000_classes(p2000)
     assert [t.marker.color for t in strip.data] == [GROUP_COLORS["tail"], GROUP_COLORS["medium"], GROUP_COLORS["head"]]
 
 
-def test_class_table_tail_first_filters_by_group_and_name(p700):
+def test_class_table_tail_first_filters_by_group_and_name(p700, counts700):
     tail = class_rows_in(p700, group="tail")
-    assert len(tail) == 608 and (tail["group"] == "tail").all()
+    assert len(tail) == (counts700 < 20).sum() and (tail["group"] == "tail").all()
     assert tail["rows"].is_monotonic_increasing and tail["rows"].iloc[0] == 1
-    found = class_rows_in(p700, match="ZORKA")
-    assert sorted(found["class"]) == sorted(c for c in p700.counts if "zorka" in c.lower()) and len(found) > 0
+    assert sorted(tail["class"]) == sorted(counts700[counts700 < 20].index)
+    # a sub-category name, in capitals: every class under it (and any other name containing it)
+    sub = counts700.index[0].split(SEPARATOR)[1]
+    found = class_rows_in(p700, match=sub.upper())
+    assert sorted(found["class"]) == sorted(c for c in counts700.index if sub.lower() in c.lower())
+    assert len(found) > 1
 
 
 def test_before_after_chart_shows_what_a_strategy_did_to_the_tail(p700):
     after = {"SMOTE": {c: max(n, 50) for c, n in p700.counts.items()}, "none": dict(p700.counts)}
     fig = counts_comparison(p700.counts, after)
     markers = {t.name: dict(zip(t.customdata, t.x)) for t in fig.data if t.type == "scatter" and t.name != "not drawn"}
-    tail_drawn = [c for c in markers["SMOTE"] if c.replace("&gt;", ">") in p700.tail]
+    tail_drawn = [c for c in markers["SMOTE"] if unescape(c) in p700.tail]
     assert len(tail_drawn) == 15 and all(markers["SMOTE"][c] == 50 for c in tail_drawn)
     assert all(markers["none"][c] == 1 for c in tail_drawn)
     # up to 60 classes: the largest first, as before (every class drawn)
     small = dict(list(p700.counts.items())[:40])
     fig = counts_comparison(small, {})
-    assert list(fig.data[0].customdata) == [c.replace(">", "&gt;") for c in small]
+    assert list(fig.data[0].customdata) == [escape(c, quote=False) for c in small]  # "TV & Video" -> "&amp;"
     assert fig.layout.title.text == "Rows per class before and after"
 
 
@@ -137,7 +160,7 @@ def test_report_counts_chart_has_tail_classes(p700):
     counts = pd.DataFrame({"before": pd.Series(p700.counts), "after": pd.Series(p700.counts).clip(lower=30)})
     counts.index.name = "class"
     fig = counts_figure(counts)
-    drawn = [c.replace("&gt;", ">") for c in fig.data[0].customdata]
+    drawn = [unescape(c) for c in fig.data[0].customdata]
     assert sum(c in p700.tail for c in drawn) == 15 and sum(c in p700.head for c in drawn) == 15
     assert list(fig.data[1].x) == [int(counts.loc[c, "after"]) for c in drawn]
     assert fig.layout.height <= MAX_HEIGHT and "45 of 700 classes" in fig.layout.title.text
@@ -216,3 +239,13 @@ def test_map_colours_by_group_and_synthetic_rows_are_never_grey(yeast):
     group_of, color_of = class_groups(space.y, chosen=tail[:2] + ["not a class"])
     assert [g for g in color_of if g != OTHER_NAME] == tail[:2] and color_of[OTHER_NAME] == OTHER_COLOR
     assert group_of[tail[0]] == tail[0] and group_of[max(counts, key=counts.get)] == OTHER_NAME
+
+
+def test_a_long_path_label_loses_levels_from_the_top_so_its_leaf_shows():
+    from core.charts.skew import short
+
+    assert short("Computers > Networking Gear > Wireless Routers Mesh", 34) == "… &gt; Wireless Routers Mesh"
+    assert short("Computers > Networking > Routers", 34) == "Computers &gt; Networking &gt; Routers"  # fits: whole
+    assert short("Top > Networking Gear > Mesh", 26) == "… &gt; Networking Gear &gt; Mesh"
+    assert short("Top > " + "x" * 50, 20) == "x" * 19 + "…"  # a leaf longer than the label: its start
+    assert short("A very long plain name without any path", 20) == "A very long plain n…"
