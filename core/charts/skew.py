@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,10 +22,28 @@ def esc(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+#: Levels of a hierarchical class name, for :func:`short`.
+_PATH_SPLIT = re.compile(r"\s*>\s*")
+
+
 def short(name: str, width: int = 38) -> str:
-    """Shorten a long category name for an axis label (the full name stays in the hover); escaped."""
+    """Shorten a long category name for an axis label (the full name stays in the hover); escaped.
+
+    A path (``Top > Sub > Leaf``) loses levels from the top, so the leaf, which tells classes apart,
+    stays: ``… > Sub > Leaf``; other names are cut at the end."""
     name = str(name)
-    return esc(name if len(name) <= width else name[: width - 1] + "…")
+    if len(name) <= width:
+        return esc(name)
+    parts = [p for p in _PATH_SPLIT.split(name) if p]
+    if len(parts) > 1:
+        for i in range(1, len(parts)):
+            tail = "… > " + " > ".join(parts[i:])
+            if len(tail) <= width:
+                return esc(tail)
+        name = parts[-1]
+        if len(name) <= width:
+            return esc(name)
+    return esc(name[: width - 1] + "…")
 
 
 def _unique_short(names: list[str], width: int = 38) -> list[str]:
