@@ -110,3 +110,33 @@ def test_from_roles_and_real_catalog():
     assert np.isfinite(sp.X).all()
     text = sp.X[:, sp.blocks["(text)"]]
     assert text.var(axis=0).sum() == pytest.approx(4.0, rel=1e-6)
+
+
+def test_text_encoder_above_its_sample_size_fits_on_a_seeded_sample_and_encodes_every_row():
+    """Above ``sample_above`` documents, terms, weights and SVD come from ``fit_rows`` of them (seeded)
+    and every document is encoded with them: equal to scikit-learn fitted by hand on those rows."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from core.data.features import TfidfSvdEncoder
+
+    rng = np.random.default_rng(2)
+    words = np.array([f"w{i}" for i in range(300)])
+    docs = [" ".join(rng.choice(words, size=rng.integers(3, 9))) for _ in range(1200)]
+    enc = TfidfSvdEncoder(dim=8, seed=5, sample_above=1000, fit_rows=400)
+    got = enc.fit_transform(docs)
+    rows = np.sort(np.random.default_rng(5).choice(len(docs), size=400, replace=False))
+    vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, max_features=20_000).fit([docs[i] for i in rows])
+    tfidf = vec.transform(docs)
+    svd = TruncatedSVD(n_components=8, random_state=5, algorithm="randomized", n_iter=5).fit(tfidf[rows])
+    np.testing.assert_allclose(got, svd.transform(tfidf), atol=1e-10)
+    np.testing.assert_array_equal(got, enc.fit_transform(docs))  # a replay gives the same features
+    assert enc.sample_note(1200) == ("Text: the TF-IDF terms and weights and their SVD were fitted on a random sample of "
+                                     "400 of the 1,200 rows (seeded, so a replay gives the same features); every row is "
+                                     "encoded with them.")
+    assert enc.sample_note(1000) is None
+    small = TfidfSvdEncoder(dim=8, seed=5)  # below the default 200,000: fitted on every row, as before
+    full_vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, max_features=20_000)
+    full = TruncatedSVD(n_components=8, random_state=5, algorithm="randomized", n_iter=5).fit_transform(
+        full_vec.fit_transform(docs))
+    np.testing.assert_allclose(small.fit_transform(docs), full, atol=1e-10)
