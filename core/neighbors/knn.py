@@ -177,12 +177,12 @@ def sklearn_kneighbors(X: np.ndarray, n_neighbors: int, *, query: np.ndarray | N
     With more than 15 features and no separate ``query``, ``knn32`` answers (same neighbours,
     same order) on ``threads`` threads (default: every core).
     """
-    from sklearn.neighbors import NearestNeighbors
-
     X = np.asarray(X, dtype=np.float64)
     n_neighbors = _check_k(n_neighbors, len(X), "n_neighbors")
     if query is None and knn32.applies(X, n_neighbors) and np.isfinite(X).all():
         return _proven_or_sklearn(X, n_neighbors, None, threads)
+    from sklearn.neighbors import NearestNeighbors  # imported where it answers (~1 s of a short job)
+
     nn = NearestNeighbors(n_neighbors=n_neighbors).fit(X)
     with _one_thread_if_one_chunk(max(len(X), 0 if query is None else len(query))):
         return nn.kneighbors(X if query is None else query, return_distance=False)
