@@ -17,7 +17,7 @@ from core.data import FeatureSpace, parse_numeric
 from core.export.typed import decimal_column, decimal_places, typed_frame
 from core.params import Choice, check
 from core.strategies import ORIGINAL, ResampleResult
-from core.strategies.result import COPY, LINE, NO_PARENT, SEED_ONLY
+from core.strategies.result import COPY, LINE, NO_PARENT, SEED_ONLY, text_codes
 
 __all__ = ["TEXT_SOURCE", "TEXT_SOURCES", "build_output_table", "output_notes", "removed_table"]
 
@@ -159,12 +159,12 @@ def _unlabelled_provenance(unlabelled: np.ndarray, strategy: str) -> pd.DataFram
     n = len(unlabelled)
     return pd.DataFrame(
         {
-            "skewlab_origin": pd.array([ORIGINAL] * n, dtype="string"),
+            "skewlab_origin": text_codes(np.zeros(n, dtype=np.int32), (ORIGINAL,)),
             "skewlab_row": pd.array(unlabelled, dtype="Int64"),
             "skewlab_seed_row": pd.array([pd.NA] * n, dtype="Int64"),
             "skewlab_neighbor_row": pd.array([pd.NA] * n, dtype="Int64"),
             "skewlab_alpha": np.full(n, np.nan),
-            "skewlab_strategy": pd.array([strategy] * n, dtype="string"),
+            "skewlab_strategy": text_codes(np.zeros(n, dtype=np.int32), (strategy,)),
             "skewlab_sample_weight": np.full(n, np.nan),
         },
         index=pd.Index(unlabelled),
