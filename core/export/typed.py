@@ -42,6 +42,8 @@ _FLOAT = r"^-?(0|[1-9][0-9]*)\.([0-9]*[1-9]|0)$"
 _TINY = r"^-?0\.0000"
 _DECIMAL = r"^-?(0|[1-9][0-9]*)\.[0-9]+$"
 _NEG_ZERO = r"^-0\.0+$"
+#: Cells tested first by :func:`_all_match`.
+_HEAD = 1000
 
 
 def types_numbers(table: Any, fmt: str) -> bool:
@@ -69,6 +71,15 @@ def _digits(cells: pa.Array) -> np.ndarray:
     return pc.utf8_length(bare).to_numpy(zero_copy_only=False)
 
 
+def _all_match(cells: pa.Array, pattern: str) -> bool:
+    """Whether every cell matches ``pattern``: a head of the column first, so a column that fails
+    usually fails without a pass over every cell."""
+    head = cells.slice(0, _HEAD)
+    if not pc.all(pc.match_substring_regex(head, pattern)).as_py():
+        return False
+    return len(cells) <= _HEAD or bool(pc.all(pc.match_substring_regex(cells.slice(_HEAD), pattern)).as_py())
+
+
 def typed_kind(values: pd.Series) -> tuple[str, int] | None:
     """``("int", 0)``, ``("float", most decimals of a cell)``, ``("decimal", d)`` or None (stay as it
     is); see the module."""
@@ -79,20 +90,22 @@ def typed_kind(values: pd.Series) -> tuple[str, int] | None:
     cells = arr.filter(present)
     if len(cells) == 0 or arr.null_count:
         return None
-    if pc.all(pc.match_substring_regex(cells, _INT)).as_py():
+    if _all_match(cells, _INT):
         return "int", 0
-    if not pc.all(pc.match_substring_regex(cells, _DECIMAL)).as_py():
+    if not _all_match(cells, _DECIMAL):
         return None
+    length = pc.utf8_length(cells).to_numpy(zero_copy_only=False)
     dot = pc.find_substring(cells, ".").to_numpy(zero_copy_only=False)
-    decimals = pc.utf8_length(cells).to_numpy(zero_copy_only=False) - dot - 1
-    if (pc.all(pc.match_substring_regex(cells, _FLOAT)).as_py()
-            and not pc.any(pc.match_substring_regex(cells, _TINY)).as_py()
-            and int(_digits(cells).max()) <= 15):
+    decimals = length - dot - 1
+    # significant digits: at most the digits written (no sign, no point); counted only when that is over 15
+    def digits() -> int:
+        return int(length.max()) - 1 if int(length.max()) <= 16 else int(_digits(cells).max())
+
+    if _all_match(cells, _FLOAT) and not pc.any(pc.match_substring_regex(cells, _TINY)).as_py() and digits() <= 15:
         return "float", int(decimals.max())
     d = int(decimals[0])
-    if 1 <= d <= MAX_DECIMALS and (decimals == d).all() and int(_digits(cells).max()) <= DECIMAL_EXACT_DIGITS \
-            and pc.utf8_length(cells).to_numpy(zero_copy_only=False).max() <= DECIMAL_DIGITS \
-            and not pc.any(pc.match_substring_regex(cells, _NEG_ZERO)).as_py():
+    if 1 <= d <= MAX_DECIMALS and (decimals == d).all() and int(length.max()) <= DECIMAL_DIGITS \
+            and digits() <= DECIMAL_EXACT_DIGITS and not pc.any(pc.match_substring_regex(cells, _NEG_ZERO)).as_py():
         return "decimal", d
     return None
 
