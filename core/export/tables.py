@@ -69,9 +69,8 @@ def build_output_table(
     text : {"empty", "seed"}
         Text columns of interpolated and seed-only rows: empty, or the seed row's text.
     typed : bool
-        Number columns loaded as text become typed columns (int, float or decimal) where every
-        typed value prints back as its cell (:mod:`core.export.typed`): for Parquet, which stores
-        numbers. Synthetic values are then never formatted as text.
+        For Parquet: number columns loaded as text become int, float or decimal columns where every
+        value prints back as its cell (:mod:`core.export.typed`); synthetic values are not formatted.
 
     Returns
     -------
@@ -92,17 +91,8 @@ def build_output_table(
     prov = result.provenance()
     is_orig = result.origin == ORIGINAL
     labels = pd.Series(labels).reset_index(drop=True)
-    unlabelled = np.flatnonzero(labels.isna().to_numpy())
-    kept = result.row[is_orig]
-    orig_rows = np.sort(np.concatenate([kept, unlabelled]))
-    orig_part = frame.iloc[orig_rows].reset_index(drop=True)
-    # provenance of originals: from the result for labelled rows, plain for unlabelled
-    prov_orig = prov[is_orig].set_index(pd.Index(kept))
-    filler = _unlabelled_provenance(unlabelled, result.strategy)
-    prov_all = pd.concat([prov_orig, filler]).loc[orig_rows].reset_index(drop=True)
-    prov_all[TEXT_SOURCE] = _strings(pa.nulls(len(prov_all), type=pa.large_string()))
+    out_orig = _original_rows(frame, labels, result, prov, is_orig)
     synth = ~is_orig
-    out_orig = pd.concat([orig_part, prov_all], axis=1)
     if not synth.any():
         return out_orig
     kinds = _parent_kinds(result, space)
@@ -116,6 +106,21 @@ def build_output_table(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         return pd.concat([out_orig, out_syn], ignore_index=True)
+
+
+def _original_rows(frame: pd.DataFrame, labels: pd.Series, result: ResampleResult, prov: pd.DataFrame,
+                   is_orig: np.ndarray) -> pd.DataFrame:
+    """Kept and unlabelled original rows by row id, cells as loaded, with their provenance."""
+    unlabelled = np.flatnonzero(labels.isna().to_numpy())
+    kept = result.row[is_orig]
+    orig_rows = np.sort(np.concatenate([kept, unlabelled]))
+    orig_part = frame.iloc[orig_rows].reset_index(drop=True)
+    # provenance of originals: from the result for labelled rows, plain for unlabelled
+    prov_orig = prov[is_orig].set_index(pd.Index(kept))
+    filler = _unlabelled_provenance(unlabelled, result.strategy)
+    prov_all = pd.concat([prov_orig, filler]).loc[orig_rows].reset_index(drop=True)
+    prov_all[TEXT_SOURCE] = _strings(pa.nulls(len(prov_all), type=pa.large_string()))
+    return pd.concat([orig_part, prov_all], axis=1)
 
 
 def output_notes(result: ResampleResult, space: FeatureSpace, *, text: str = "empty") -> tuple[str, ...]:
