@@ -15,7 +15,7 @@ from core.strategies import (
     default_floor,
     parse_pipeline,
 )
-from core.strategies.cost import COUNT_AHEAD_CELLS, check_fits, estimate, settle
+from core.strategies.cost import COUNT_AHEAD_CELLS, check_fits, counts_ahead, estimate, settle
 from core.strategies.targets import DEFAULT_FLOOR, DEFAULT_GROWTH
 from ui import common as ui
 from ui import nav, runs
@@ -176,7 +176,7 @@ for item in config["strategies"]:
     except SkewlabError as exc:
         refused[item["name"]] = str(exc)
         continue
-    if not est.exact and est.rows_out * n_features <= COUNT_AHEAD_CELLS:
+    if counts_ahead(est, n_features):
         # which rows a cleaner takes is found by running it: run it now (cached, so Run reuses it)
         with st.spinner(f"Counting the rows {strategy_label(item['name'])} keeps (running it ahead; Run reuses it)"):
             est = settle(est, lambda item=item: runs.run_cached(table, choice, space, item["name"], item["params"],

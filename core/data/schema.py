@@ -69,14 +69,22 @@ def pa_types_decimal(dtype) -> bool:
     return pa.types.is_decimal(arrow)
 
 
+def arrow_text(values: pd.Series):
+    """A text column as one Arrow string array (no copy for Arrow-backed text)."""
+    import pyarrow as pa
+
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        return values.array.__arrow_array__().combine_chunks()
+    return pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), type=pa.large_string())
+
+
 def _arrow_floats(text: pd.Series) -> pd.Series | None:
     """Plain number texts parsed by Arrow's cast (empty cells: NaN), or None when a cell is not a
     number Arrow reads (``"."``, ``"1e"``...): the caller's general path then decides, as before."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.large_string()) \
-        if not isinstance(text.array, pd.arrays.ArrowStringArray) else text.array.__arrow_array__()
+    arr = arrow_text(text)
     arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
     try:
         floats = pc.cast(arr, pa.float64())

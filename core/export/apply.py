@@ -62,8 +62,6 @@ class Applied:
     space: FeatureSpace
     warnings: tuple[str, ...] = field(default=())
     typed: bool = False
-    labels_used: pd.Series | None = field(default=None, repr=False)
-    split: np.ndarray | None = field(default=None, repr=False)
 
 
 def stratified_split(labels: pd.Series, *, test_share: float, seed: int) -> np.ndarray:
@@ -158,6 +156,22 @@ def apply_recipe(table: LoadedTable | pd.DataFrame, recipe: Recipe, *, progress=
     """
     warnings_ = check_input(table, recipe) + version_warnings(recipe)
     frame: pd.DataFrame = getattr(table, "frame", table)
+    labels, learn, split = _labels_and_split(frame, recipe)
+    space = build_features(frame, learn, recipe.features)
+    result = resample(
+        space, recipe.strategy, params=recipe.params, target=recipe.target_spec(),
+        small_classes=recipe.small_classes, seed=recipe.seed, progress=progress,
+    )
+    output, removed = _tables(frame, learn, recipe, result, space, split, typed=typed)
+    result = result.with_notes(output_notes(result, space))  # how the written rows were made, shown with the run's
+    test = labels.iloc[np.flatnonzero(split == TEST)] if recipe.scope.kind == "split" else None
+    return Applied(output=output, removed=removed, counts=_class_counts(result, test), recipe=recipe, result=result,
+                   space=space, warnings=tuple(warnings_), typed=typed)
+
+
+def _labels_and_split(frame: pd.DataFrame, recipe: Recipe) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """Every row's label, the labels the run learns from (test rows NA in the split scope) and each
+    row's part (``train``/``test``/``unlabelled``; empty for the whole catalog)."""
     labels = label_values(frame, recipe.label.column, level=recipe.label.level, separator=recipe.label.separator)
     split = np.full(len(frame), "", dtype=object)
     learn = labels
@@ -168,16 +182,7 @@ def apply_recipe(table: LoadedTable | pd.DataFrame, recipe: Recipe, *, progress=
         split[:] = TRAIN
         split[labels.isna().to_numpy()] = UNLABELLED
         split[test_rows] = TEST
-    space = build_features(frame, learn, recipe.features)
-    result = resample(
-        space, recipe.strategy, params=recipe.params, target=recipe.target_spec(),
-        small_classes=recipe.small_classes, seed=recipe.seed, progress=progress,
-    )
-    output, removed = _tables(frame, learn, recipe, result, space, split, typed=typed)
-    result = result.with_notes(output_notes(result, space))  # how the written rows were made, shown with the run's
-    test = labels.iloc[np.flatnonzero(split == TEST)] if recipe.scope.kind == "split" else None
-    return Applied(output=output, removed=removed, counts=_class_counts(result, test), recipe=recipe, result=result,
-                   space=space, warnings=tuple(warnings_), typed=typed, labels_used=learn, split=split)
+    return labels, learn, split
 
 
 def _tables(frame: pd.DataFrame, learn: pd.Series, recipe: Recipe, result: ResampleResult, space: FeatureSpace,
@@ -195,10 +200,11 @@ def _tables(frame: pd.DataFrame, learn: pd.Series, recipe: Recipe, result: Resam
 def typed_tables(applied: Applied, table: LoadedTable | pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``applied``'s output and removed tables with typed number columns for Parquet (a CSV input only:
     :func:`core.export.typed.types_numbers`), from its result: the resampling does not run again."""
-    if applied.typed or not types_numbers(table, "parquet") or applied.labels_used is None or applied.split is None:
+    if applied.typed or not types_numbers(table, "parquet"):
         return applied.output, applied.removed
     frame: pd.DataFrame = getattr(table, "frame", table)
-    return _tables(frame, applied.labels_used, applied.recipe, applied.result, applied.space, applied.split, typed=True)
+    _, learn, split = _labels_and_split(frame, applied.recipe)
+    return _tables(frame, learn, applied.recipe, applied.result, applied.space, split, typed=True)
 
 
 def _class_counts(result: ResampleResult, test: pd.Series | None) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.data import FeatureSpace, parse_numeric
+from core.data.schema import arrow_text
 from core.export.typed import decimal_column, decimal_places, typed_frame
 from core.params import Choice, check
 from core.strategies import ORIGINAL, ResampleResult
@@ -101,7 +102,7 @@ def build_output_table(
                                         numeric=space.config.numeric, text_cols=text_cols, text=text,
                                         decimals=decimals)
     prov_syn = prov[synth].reset_index(drop=True)
-    prov_syn[TEXT_SOURCE] = _strings(pa.array(["empty", "seed"], type=pa.large_string()).take(pa.array(source)))
+    prov_syn[TEXT_SOURCE] = text_codes(source, ("empty", "seed"))
     out_syn = pd.concat([syn_part, prov_syn], axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
@@ -219,7 +220,7 @@ def _take(src: pd.Series, rows: np.ndarray) -> pd.Series:
     """The cells of ``src`` at positions ``rows``, dtype kept, on a fresh range index (Arrow text:
     one take on the joined chunks; a take across chunks is several times slower)."""
     if isinstance(src.array, pd.arrays.ArrowStringArray):
-        taken = _arrow_text(src).take(pa.array(rows))
+        taken = arrow_text(src).take(pa.array(rows))
         return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([taken]), dtype=src.dtype), name=src.name)
     return pd.Series(src.array.take(rows), name=src.name)
 
@@ -290,7 +291,7 @@ def _interpolated(src: pd.Series, take: np.ndarray, line: np.ndarray, seed: np.n
 def _arrow_merge(src: pd.Series, take: np.ndarray, line: np.ndarray, made: pa.Array, parent: np.ndarray) -> pd.Series:
     """Rows ``take`` of ``src`` with ``made`` at ``line``, or the parent's own cell where ``parent``
     names one (-1: none): one Arrow take over [made, source cells]."""
-    own = _arrow_text(src)
+    own = arrow_text(src)
     combined = pa.concat_arrays([made.cast(own.type), own])
     idx = len(made) + take.astype(np.int64)
     pick = np.arange(len(line), dtype=np.int64)
@@ -298,13 +299,6 @@ def _arrow_merge(src: pd.Series, take: np.ndarray, line: np.ndarray, made: pa.Ar
     pick[has_parent] = len(made) + parent[has_parent]
     idx[line] = pick
     return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([combined.take(pa.array(idx))]), dtype=src.dtype))
-
-
-def _arrow_text(values: pd.Series) -> pa.Array:
-    """A text column as one Arrow string array (no copy for Arrow-backed text)."""
-    if isinstance(values.array, pd.arrays.ArrowStringArray):
-        return values.array.__arrow_array__().combine_chunks()
-    return pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), type=pa.large_string())
 
 
 #: A number written plainly: optional minus, digits, optional decimals (``-12.50``).
@@ -319,7 +313,7 @@ def _decimal_style(src: pd.Series, parsed: np.ndarray) -> tuple[int, bool] | Non
     number = ~np.isnan(parsed)
     if not number.any():
         return None
-    cells = _arrow_text(src).filter(pa.array(number))
+    cells = arrow_text(src).filter(pa.array(number))
     if not pc.all(pc.match_substring_regex(cells, _PLAIN_DECIMAL)).as_py():
         return None
     dot = pc.find_substring(cells, ".").to_numpy(zero_copy_only=False)

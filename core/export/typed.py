@@ -29,6 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.data.schema import arrow_text
+
 __all__ = ["DECIMAL_DIGITS", "decimal_column", "decimal_places", "to_typed", "typed_frame", "typed_kind", "types_numbers"]
 
 #: Digits a decimal128 column holds (precision), and so the most digits a qualifying cell has.
@@ -52,17 +54,13 @@ def types_numbers(table: Any, fmt: str) -> bool:
 
 
 def _text(values: pd.Series) -> pa.Array | None:
-    """The non-empty cells of a text column as one Arrow array; None for a column that is not text."""
+    """A text column as one Arrow array; None for a column that is not text (numbers, mixed objects)."""
     if not (pd.api.types.is_string_dtype(values.dtype) or values.dtype == object):
         return None
-    if isinstance(values.array, pd.arrays.ArrowStringArray):
-        arr = values.array.__arrow_array__().combine_chunks()
-    else:
-        cells = values.to_numpy(dtype=object, na_value=None)
-        if not all(v is None or isinstance(v, str) for v in cells):
-            return None  # mixed Python objects: left as they are
-        arr = pa.array(cells, type=pa.large_string())
-    return arr
+    if values.dtype == object and not all(v is None or isinstance(v, str)
+                                          for v in values.to_numpy(dtype=object, na_value=None)):
+        return None  # mixed Python objects: left as they are
+    return arrow_text(values)
 
 
 def _digits(cells: pa.Array) -> np.ndarray:
@@ -136,18 +134,18 @@ def to_typed(values: pd.Series, kind: tuple[str, int]) -> pd.Series:
     arr = _text(values)
     if arr is None:
         raise ValueError("to_typed takes a text column")
-    empty = pc.equal(arr, "")
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)  # empty cells: nulls
     name, d = kind
     if name == "int":
-        out = pc.cast(pc.if_else(empty, pa.scalar(None, arr.type), arr), pa.int64())
+        out = pc.cast(arr, pa.int64())
         if out.null_count:  # nullable integers, exact (no float round trip)
             return pd.Series(out.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array,
                              index=values.index, name=values.name)
         return pd.Series(out.to_numpy(zero_copy_only=False), index=values.index, name=values.name)
     if name == "float":
-        out = pc.cast(pc.if_else(empty, pa.scalar(None, arr.type), arr), pa.float64())
+        out = pc.cast(arr, pa.float64())
         return pd.Series(out.to_numpy(zero_copy_only=False), index=values.index, name=values.name)
-    out = pc.cast(pc.if_else(empty, pa.scalar(None, arr.type), arr), pa.decimal128(DECIMAL_DIGITS, d))
+    out = pc.cast(arr, pa.decimal128(DECIMAL_DIGITS, d))
     return pd.Series(pd.arrays.ArrowExtensionArray(out), index=values.index, name=values.name)
 
 

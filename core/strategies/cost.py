@@ -42,7 +42,7 @@ from core.strategies.state import State
 from core.strategies.targets import TargetSpec, coerce_target, resolve_targets
 
 __all__ = ["COUNT_AHEAD_CELLS", "OVERHEAD", "STEP_COST", "Estimate", "StepCost", "available_memory", "check_fits",
-           "estimate", "settle"]
+           "counts_ahead", "estimate", "settle"]
 
 #: The tail guard parameter of under-sampling, cleaning and outlier removal (each family reads it its own way).
 GUARD = "min_class_rows"
@@ -249,6 +249,11 @@ def estimate(counts: Mapping[str, int], n_features: int, strategy: str, *, targe
     return Estimate(strategy, rows_in, rows_out, synthetic, removed_at_most, int(cells * 8 * OVERHEAD), rows_least)
 
 
+def counts_ahead(est: Estimate, n_features: int, *, max_cells: int = COUNT_AHEAD_CELLS) -> bool:
+    """Whether :func:`settle` runs the strategy ahead: a range, of at most ``max_cells`` rows x features."""
+    return not est.exact and est.rows_out * max(int(n_features), 1) <= max_cells
+
+
 def settle(est: Estimate, run: Callable[[], Any], n_features: int, *, max_cells: int = COUNT_AHEAD_CELLS) -> Estimate:
     """Make a range exact by running the strategy ahead, when it is small enough.
 
@@ -256,7 +261,7 @@ def settle(est: Estimate, run: Callable[[], Any], n_features: int, *, max_cells:
     target and seed as the real run). An exact estimate, a run larger than ``max_cells`` (upper bound of
     rows times ``n_features``) or a run that fails (it fails the same way when run for real) keeps the range.
     """
-    if est.exact or est.rows_out * max(int(n_features), 1) > max_cells:
+    if not counts_ahead(est, n_features, max_cells=max_cells):
         return est
     try:
         result = run()
