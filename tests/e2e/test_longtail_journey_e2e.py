@@ -149,6 +149,7 @@ def test_longtail_journey_through_every_page(page, context, server_url, tmp_path
         upload_file(page, path)
         no_exception(page)
         expect(metric(page, "Rows")).to_have_text(f"{N_ROWS:,}")
+        wait_idle(page)  # the Rows card shows before the run ends (label suggestion, leak check): a rerun closes a dropdown
         label_box = selectbox_value(page, "Label column (the category to balance)")
         if label_box.input_value() != LABEL:
             choose_selectbox(page, "Label column (the category to balance)", LABEL)
