@@ -340,12 +340,13 @@ def build_features(
     """
     _check_config(frame, config)
     rows, y = _labelled(frame, labels)
-    sub = frame.iloc[rows].reset_index(drop=True)
+    sub = frame.reset_index(drop=True) if len(rows) == len(frame) else frame.iloc[rows].reset_index(drop=True)
     out = _Blocks()
     numeric: dict[str, _NumericStats] = {}
     categorical: dict[str, _CategoryStats] = {}
-    for col in config.numeric:
-        block, numeric[col] = _numeric_block(sub[col], col, y, out.notes)
+    codes, classes = pd.factorize(y, sort=True)
+    for col, raw in zip(config.numeric, _parsed_columns(sub, config.numeric)):
+        block, numeric[col] = _numeric_block(raw, col, codes, classes.tolist(), out.notes)
         out.add(col, block, [col])
     for col in config.categorical:
         block, categorical[col] = _categorical_block(sub[col], col, y, int(config.max_categories), out.notes)
@@ -395,7 +396,11 @@ def _labelled(frame: pd.DataFrame, labels: pd.Series) -> tuple[np.ndarray, np.nd
     lab = pd.Series(labels).reset_index(drop=True)
     mask = lab.notna().to_numpy()
     rows = np.flatnonzero(mask).astype(np.int64)
-    y = np.asarray([str(v) for v in lab[mask].tolist()], dtype=object)
+    present = lab[mask]
+    if pd.api.types.is_string_dtype(present.dtype) and not present.dtype == object:
+        y = present.to_numpy(dtype=object)  # text labels: already str
+    else:
+        y = np.asarray([str(v) for v in present.tolist()], dtype=object)
     classes = sorted(set(y.tolist()))
     if len(classes) < 2:
         raise SchemaError(
@@ -405,9 +410,28 @@ def _labelled(frame: pd.DataFrame, labels: pd.Series) -> tuple[np.ndarray, np.nd
     return rows, y
 
 
-def _numeric_block(cells: pd.Series, col: str, y: np.ndarray, notes: list[str]) -> tuple[np.ndarray, _NumericStats]:
-    """One standardized column (empty and non-numeric cells set to the median) and its statistics."""
-    raw = parse_numeric(cells).to_numpy(dtype=np.float64, na_value=np.nan)
+def _parsed_columns(sub: pd.DataFrame, columns: Sequence[str]) -> list[np.ndarray]:
+    """Every numeric column parsed (:func:`parse_numeric`), on two threads when the table is large
+    (Arrow's text kernels release the GIL)."""
+    def one(col: str) -> np.ndarray:
+        return parse_numeric(sub[col]).to_numpy(dtype=np.float64, na_value=np.nan)
+
+    if len(columns) < 2 or len(sub) < PARALLEL_PARSE_ROWS:
+        return [one(c) for c in columns]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(one, columns))
+
+
+#: Rows from which numeric columns are parsed on two threads.
+PARALLEL_PARSE_ROWS = 100_000
+
+
+def _numeric_block(raw: np.ndarray, col: str, codes: np.ndarray, classes: Sequence[str], notes: list[str]
+                   ) -> tuple[np.ndarray, _NumericStats]:
+    """One standardized column (``raw``: its parsed cells; empty and non-numeric cells set to the
+    median) and its statistics (per class: ``codes`` index ``classes``)."""
     ok = ~np.isnan(raw)
     if not ok.any():
         notes.append(f"Numeric column {col!r} holds no numbers among labelled rows; it is all 0 here.")
@@ -422,10 +446,13 @@ def _numeric_block(cells: pd.Series, col: str, y: np.ndarray, notes: list[str]) 
     filled = np.where(ok, raw, med)
     mean, std = float(filled.mean()), float(filled.std())
     std = std if std > 0 else 1.0
-    frame_ok = pd.DataFrame({"v": raw, "c": y})[ok]
-    grp = frame_ok.groupby("c")["v"]
-    class_lo = {str(k): float(v) for k, v in grp.min().items()}
-    class_hi = {str(k): float(v) for k, v in grp.max().items()}
+    c, v = codes[ok], raw[ok]
+    class_min, class_max = np.full(len(classes), np.inf), np.full(len(classes), -np.inf)
+    np.minimum.at(class_min, c, v)
+    np.maximum.at(class_max, c, v)
+    seen = np.flatnonzero(np.bincount(c, minlength=len(classes)))  # classes with a number in this column
+    class_lo = {classes[k]: float(class_min[k]) for k in seen}
+    class_hi = {classes[k]: float(class_max[k]) for k in seen}
     stats = _NumericStats(med, mean, std, integral, lo, hi, class_lo, class_hi)
     return ((filled - mean) / std)[:, None], stats
 

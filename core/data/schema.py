@@ -352,9 +352,10 @@ def describe_columns(frame: pd.DataFrame) -> list[ColumnInfo]:
     The role is inferred from at most the first 20,000 rows of each column; missing cells and distinct
     values are counted over the whole column.
     """
-    infos = []
     head = frame.iloc[:_SAMPLE]
-    for pos, name in enumerate(frame.columns):
+
+    def one(pos: int) -> ColumnInfo:
+        name = frame.columns[pos]
         n_unique_all = None
         if len(frame) > _SAMPLE:
             column = frame.iloc[:, pos]
@@ -365,9 +366,20 @@ def describe_columns(frame: pd.DataFrame) -> list[ColumnInfo]:
         role, reason, n_missing, n_unique, example = seen or _infer_one(str(name), cells.tolist(), n_unique_all)
         if len(frame) > _SAMPLE:
             n_missing = int(missing.sum())
-        infos.append(ColumnInfo(name=str(name), role=role, reason=reason, dtype=str(frame.dtypes.iloc[pos]),
-                                n_missing=n_missing, n_unique=n_unique, example=example))
-    return infos
+        return ColumnInfo(name=str(name), role=role, reason=reason, dtype=str(frame.dtypes.iloc[pos]),
+                          n_missing=n_missing, n_unique=n_unique, example=example)
+
+    positions = range(frame.shape[1])
+    if len(frame) < PARALLEL_ROWS or frame.shape[1] < 2:
+        return [one(pos) for pos in positions]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's text kernels release the GIL
+        return list(pool.map(one, positions))
+
+
+#: Rows from which :func:`describe_columns` looks at two columns at a time.
+PARALLEL_ROWS = 100_000
 
 
 def suggest_label(frame: pd.DataFrame, infos: list[ColumnInfo] | None = None) -> str | None:
