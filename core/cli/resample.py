@@ -104,10 +104,9 @@ def _output_format(path: str, option: str) -> str:
 def write_frame(frame: pd.DataFrame, path: str, fmt: str, *, neutralize: bool = True) -> None:
     """Write CSV (UTF-8, no index) or Parquet with the export's writer, so the headless output
     equals the app's (formula-looking text cells neutralized in CSV unless turned off)."""
-    from core.export.write import write_table
+    from core.export.write import write_file
 
-    with open(path, "wb") as fh:
-        fh.write(write_table(frame, fmt, neutralize=neutralize))
+    write_file(frame, path, fmt, neutralize=neutralize)
 
 
 def run_resample(args: argparse.Namespace) -> int:

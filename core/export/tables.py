@@ -3,7 +3,6 @@ rows, for exports and the CLI."""
 
 from __future__ import annotations
 
-import warnings
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +16,7 @@ from core.data import FeatureSpace, parse_numeric
 from core.data.schema import arrow_text
 from core.export.typed import decimal_column, decimal_places, typed_frame
 from core.params import Choice, check
-from core.strategies import ORIGINAL, ResampleResult
+from core.strategies import ORIGINAL, SYNTHETIC, ResampleResult
 from core.strategies.result import COPY, LINE, NO_PARENT, SEED_ONLY, text_codes
 
 __all__ = ["TEXT_SOURCE", "TEXT_SOURCES", "build_output_table", "output_notes", "removed_table"]
@@ -89,39 +88,73 @@ def build_output_table(
         decimals = {c: d for c, (kind, d) in kinds.items() if kind == "float"}
     if len(labels) != len(frame):
         raise RuntimeError(f"build_output_table got {len(labels)} labels for {len(frame)} rows; they must match.")
-    prov = result.provenance()
-    is_orig = result.origin == ORIGINAL
+    synth = result.row < 0
     labels = pd.Series(labels).reset_index(drop=True)
-    out_orig = _original_rows(frame, labels, result, prov, is_orig)
-    synth = ~is_orig
-    if not synth.any():
-        return out_orig
-    kinds = _parent_kinds(result, space)
-    text_cols = {c for c, r in roles.items() if r == "text"} | set(space.config.text)
-    syn_part, source = _synthetic_cells(frame, label_cols[0], labels, result, synth, kinds,
-                                        numeric=space.config.numeric, text_cols=text_cols, text=text,
-                                        decimals=decimals)
-    prov_syn = prov[synth].reset_index(drop=True)
-    prov_syn[TEXT_SOURCE] = text_codes(source, ("empty", "seed"))
-    out_syn = pd.concat([syn_part, prov_syn], axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        return pd.concat([out_orig, out_syn], ignore_index=True)
+    orig_rows, res_idx = _output_order(labels, result)
+    syn_cells: dict[int, pd.Series | None] = {}
+    source = take = np.zeros(0, dtype=np.int64)
+    if synth.any():
+        kinds = _parent_kinds(result, space)
+        text_cols = {c for c, r in roles.items() if r == "text"} | set(space.config.text)
+        syn_cells, source, take = _synthetic_cells(frame, label_cols[0], labels, result, synth, kinds,
+                                             numeric=space.config.numeric, text_cols=text_cols, text=text,
+                                             decimals=decimals)
+    # column by column, never a whole-frame concat: pandas would first stack every float column of
+    # both parts into one block (seconds at millions of rows) only to split them again for the writer
+    columns: dict[int, Any] = {}
+    for pos in range(frame.shape[1]):
+        src, made = frame.iloc[:, pos], syn_cells.get(pos)
+        if made is None:  # original rows, then the seeds' cells: one take
+            columns[pos] = _take(src, np.concatenate([orig_rows, take]) if syn_cells else orig_rows)
+        else:
+            columns[pos] = pd.concat([_take(src, orig_rows), made], ignore_index=True)
+    prov = _provenance(result, res_idx, orig_rows, source)
+    names = list(frame.columns) + list(prov)
+    columns.update({frame.shape[1] + i: values for i, values in enumerate(prov.values())})
+    out = pd.DataFrame(columns, copy=False)
+    out.columns = names
+    return out
 
 
-def _original_rows(frame: pd.DataFrame, labels: pd.Series, result: ResampleResult, prov: pd.DataFrame,
-                   is_orig: np.ndarray) -> pd.DataFrame:
-    """Kept and unlabelled original rows by row id, cells as loaded, with their provenance."""
+def _output_order(labels: pd.Series, result: ResampleResult) -> tuple[np.ndarray, np.ndarray]:
+    """The original rows of the output (kept and unlabelled, by row id) and, for every output row,
+    its row in ``result`` (-1 for an unlabelled row, which the strategy never saw); synthetic rows
+    follow the original ones in result order."""
     unlabelled = np.flatnonzero(labels.isna().to_numpy())
-    kept = result.row[is_orig]
-    orig_rows = np.sort(np.concatenate([kept, unlabelled]))
-    orig_part = frame.iloc[orig_rows].reset_index(drop=True)
-    # provenance of originals: from the result for labelled rows, plain for unlabelled
-    prov_orig = prov[is_orig].set_index(pd.Index(kept))
-    filler = _unlabelled_provenance(unlabelled, result.strategy)
-    prov_all = pd.concat([prov_orig, filler]).loc[orig_rows].reset_index(drop=True)
-    prov_all[TEXT_SOURCE] = _strings(pa.nulls(len(prov_all), type=pa.large_string()))
-    return pd.concat([orig_part, prov_all], axis=1)
+    kept_at = np.flatnonzero(result.row >= 0)
+    ids = np.concatenate([result.row[kept_at], unlabelled])
+    order = np.argsort(ids, kind="stable")
+    at = np.concatenate([kept_at, np.full(len(unlabelled), -1, dtype=np.int64)])[order]
+    return ids[order], np.concatenate([at, np.flatnonzero(result.row < 0)])
+
+
+def _provenance(result: ResampleResult, res_idx: np.ndarray, orig_rows: np.ndarray, source: np.ndarray) -> dict[str, Any]:
+    """The ``skewlab_*`` columns of the output rows (``res_idx``: :func:`_output_order`); unlabelled
+    rows are original, with no seed, neighbour, weight or text source."""
+    n_orig, n = len(orig_rows), len(res_idx)
+    known = res_idx >= 0
+    at = np.where(known, res_idx, 0)
+
+    def ids(values: np.ndarray) -> pd.arrays.IntegerArray:
+        v = np.where(known, values[at], -1)
+        return pd.arrays.IntegerArray(np.where(v >= 0, v, 0), v < 0)
+
+    def floats(values: np.ndarray | None) -> np.ndarray:
+        return np.full(n, np.nan) if values is None else np.where(known, values[at], np.nan).astype(np.float64)
+
+    row = np.concatenate([orig_rows, np.zeros(n - n_orig, dtype=np.int64)])
+    synthetic = np.arange(n) >= n_orig
+    text_source = np.concatenate([np.zeros(n_orig, dtype=np.int64), np.asarray(source, dtype=np.int64)])
+    return {
+        "skewlab_origin": text_codes(synthetic.astype(np.int32), (ORIGINAL, SYNTHETIC)),
+        "skewlab_row": pd.arrays.IntegerArray(row, synthetic),
+        "skewlab_seed_row": ids(result.seed_row),
+        "skewlab_neighbor_row": ids(result.neighbor_row),
+        "skewlab_alpha": floats(result.alpha),
+        "skewlab_strategy": text_codes(np.zeros(n, dtype=np.int32), (result.strategy,)),
+        "skewlab_sample_weight": floats(result.sample_weight),
+        TEXT_SOURCE: text_codes(text_source, ("empty", "seed"), missing=~synthetic),
+    }
 
 
 def output_notes(result: ResampleResult, space: FeatureSpace, *, text: str = "empty") -> tuple[str, ...]:
@@ -160,29 +193,14 @@ def removed_table(table: Any, result: ResampleResult) -> pd.DataFrame:
     return pd.concat([result.removed(), frame.iloc[result.removed_rows].reset_index(drop=True)], axis=1)
 
 
-def _unlabelled_provenance(unlabelled: np.ndarray, strategy: str) -> pd.DataFrame:
-    """Provenance of the rows without a label (carried through untouched), indexed by row id."""
-    n = len(unlabelled)
-    return pd.DataFrame(
-        {
-            "skewlab_origin": text_codes(np.zeros(n, dtype=np.int32), (ORIGINAL,)),
-            "skewlab_row": pd.array(unlabelled, dtype="Int64"),
-            "skewlab_seed_row": pd.array([pd.NA] * n, dtype="Int64"),
-            "skewlab_neighbor_row": pd.array([pd.NA] * n, dtype="Int64"),
-            "skewlab_alpha": np.full(n, np.nan),
-            "skewlab_strategy": text_codes(np.zeros(n, dtype=np.int32), (strategy,)),
-            "skewlab_sample_weight": np.full(n, np.nan),
-        },
-        index=pd.Index(unlabelled),
-    )
-
-
 def _synthetic_cells(
     frame: pd.DataFrame, label_col: Any, labels: pd.Series, result: ResampleResult, synth: np.ndarray,
     kinds: np.ndarray, *, numeric: tuple[str, ...], text_cols: set, text: str, decimals: Mapping[Any, int] | None = None,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """The original columns of the synthetic rows, column by column from their parents' cells
-    (whole-column array operations: no per-cell Python), and where each row's text came from."""
+) -> tuple[dict[int, pd.Series | None], np.ndarray, np.ndarray]:
+    """The original columns of the synthetic rows (by column position; None for a column whose
+    every cell is the seed row's, rows ``take``), column by column from their parents' cells
+    (whole-column array operations: no per-cell Python), where each row's text came from, and
+    ``take``."""
     seed = result.seed_row[synth]
     has_seed = seed >= 0
     take = np.where(has_seed, seed, 0)
@@ -192,28 +210,33 @@ def _synthetic_cells(
     line = np.flatnonzero(kinds == LINE)
     nbr = result.neighbor_row[synth][line]
     alpha = result.alpha[synth][line]
-    y = result.y[synth]
     n_syn = len(seed)
-    out: dict[Any, pd.Series] = {}
+    out: dict[int, pd.Series | None] = {}
     for pos, col in enumerate(frame.columns):
         src = frame.iloc[:, pos]
+        cells = None  # None: every cell the seed's, dtype kept (taken together with the original rows)
         if col != label_col and col not in text_cols and col in numeric and len(line):
             cells = _interpolated(src, take, line, seed[line], nbr, alpha, (decimals or {}).get(col))
-        else:
-            cells = _take(src, take)  # every column from the seed, dtype kept
         if col == label_col:  # the seed's cell where it names the row's class (always, for real seeds)
-            same = has_seed & (labels.to_numpy(dtype=object, na_value=None)[take] == y)
+            # compared as class codes: no Python string per synthetic row
+            codes = pd.Categorical(labels, categories=list(result.classes)).codes
+            same = has_seed & (codes[take] == result.y_code[synth])
             if not same.all():
-                cells = cells.where(same, _cells_like(src, pd.Series(y.astype(str)), n_syn))
+                y = result.y[synth]
+                cells = _or_seeds(cells, src, take).where(same, _cells_like(src, pd.Series(y.astype(str)), n_syn))
         elif col in text_cols:
             keep = keep_text & has_seed
             if not keep.all():
-                cells = cells.where(keep, _cells_like(src, None, n_syn))
+                cells = _or_seeds(cells, src, take).where(keep, _cells_like(src, None, n_syn))
         elif not all_seeded:
-            cells = cells.where(has_seed, _cells_like(src, None, n_syn))
-        out[col] = cells
+            cells = _or_seeds(cells, src, take).where(has_seed, _cells_like(src, None, n_syn))
+        out[pos] = None if cells is None else cells.reset_index(drop=True)
     source = (keep_text & has_seed).astype(np.int64)  # 1: the seed's text, 0: empty
-    return pd.DataFrame(out, index=pd.RangeIndex(n_syn)), source
+    return out, source, take
+
+
+def _or_seeds(cells: pd.Series | None, src: pd.Series, take: np.ndarray) -> pd.Series:
+    return _take(src, take) if cells is None else cells
 
 
 def _take(src: pd.Series, rows: np.ndarray) -> pd.Series:
@@ -222,13 +245,7 @@ def _take(src: pd.Series, rows: np.ndarray) -> pd.Series:
     if isinstance(src.array, pd.arrays.ArrowStringArray):
         taken = arrow_text(src).take(pa.array(rows))
         return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([taken]), dtype=src.dtype), name=src.name)
-    return pd.Series(src.array.take(rows), name=src.name)
-
-
-def _strings(values: pa.Array) -> pd.arrays.ArrowStringArray:
-    """An Arrow text array as a pandas ``string`` array (no Python string per cell)."""
-    return pd.arrays.ArrowStringArray(pa.chunked_array([values.cast(pa.large_string())]),
-                                      dtype=pd.StringDtype("pyarrow"))
+    return pd.Series(src.array.take(rows), name=src.name, copy=False)
 
 
 #: :meth:`ResampleResult.parent_kinds` per result (the output table and its notes ask the same

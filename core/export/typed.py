@@ -90,7 +90,9 @@ def typed_kind(values: pd.Series) -> tuple[str, int] | None:
         return None
     if _all_match(cells, _INT):
         return "int", 0
-    if not _all_match(cells, _DECIMAL):
+    # _FLOAT cells are _DECIMAL cells too: a float column is found in one pass over its cells
+    as_float = _all_match(cells, _FLOAT)
+    if not as_float and not _all_match(cells, _DECIMAL):
         return None
     length = pc.utf8_length(cells).to_numpy(zero_copy_only=False)
     dot = pc.find_substring(cells, ".").to_numpy(zero_copy_only=False)
@@ -99,7 +101,7 @@ def typed_kind(values: pd.Series) -> tuple[str, int] | None:
     def digits() -> int:
         return int(length.max()) - 1 if int(length.max()) <= 16 else int(_digits(cells).max())
 
-    if _all_match(cells, _FLOAT) and not pc.any(pc.match_substring_regex(cells, _TINY)).as_py() and digits() <= 15:
+    if as_float and not pc.any(pc.match_substring_regex(cells, _TINY)).as_py() and digits() <= 15:
         return "float", int(decimals.max())
     d = int(decimals[0])
     if 1 <= d <= MAX_DECIMALS and (decimals == d).all() and int(length.max()) <= DECIMAL_DIGITS \
@@ -150,16 +152,27 @@ def to_typed(values: pd.Series, kind: tuple[str, int]) -> pd.Series:
 
 
 def typed_frame(frame: pd.DataFrame, skip: Any = ()) -> tuple[pd.DataFrame, dict[Any, tuple[str, int]]]:
-    """``frame`` with every qualifying text column typed (columns in ``skip`` left alone), and the kinds."""
-    kinds: dict[Any, tuple[str, int]] = {}
-    out = {}
-    for pos, col in enumerate(frame.columns):
+    """``frame`` with every qualifying text column typed (columns in ``skip`` left alone), and the
+    kinds. Columns are looked at on two threads when the table is large (Arrow's kernels release
+    the GIL); the frame is put together without copying its columns."""
+    def one(pos: int) -> tuple[pd.Series, tuple[str, int] | None]:
         src = frame.iloc[:, pos]
-        kind = None if col in skip else typed_kind(src)
-        if kind is not None:
-            kinds[col] = kind
-            src = to_typed(src, kind)
-        out[pos] = src
-    typed = pd.DataFrame(out, index=frame.index)
+        kind = None if frame.columns[pos] in skip else typed_kind(src)
+        return (src if kind is None else to_typed(src, kind)), kind
+
+    positions = range(frame.shape[1])
+    if len(frame) < PARALLEL_ROWS or frame.shape[1] < 2:
+        done = [one(pos) for pos in positions]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            done = list(pool.map(one, positions))
+    kinds = {frame.columns[pos]: kind for pos, (_, kind) in enumerate(done) if kind is not None}
+    typed = pd.DataFrame({pos: values for pos, (values, _) in enumerate(done)}, index=frame.index, copy=False)
     typed.columns = frame.columns
     return typed, kinds
+
+
+#: Rows from which :func:`typed_frame` works on two threads.
+PARALLEL_ROWS = 100_000

@@ -20,7 +20,7 @@ import pandas as pd
 from core.errors import ParameterError
 from core.params import Choice, check
 
-__all__ = ["EXTENSIONS", "FORMATS", "FORMULA_START", "ZIP_TIME", "format_of", "neutralize_formulas", "write_table"]
+__all__ = ["EXTENSIONS", "FORMATS", "FORMULA_START", "ZIP_TIME", "format_of", "neutralize_formulas", "write_file", "write_table"]
 
 FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx")
 EXTENSIONS = {"csv": ".csv", "parquet": ".parquet", "xlsx": ".xlsx"}
@@ -125,6 +125,18 @@ def write_table(frame: pd.DataFrame, fmt: str, *, neutralize: bool = True, sheet
     if fmt == "csv":
         return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
     return _write_xlsx(frame, sheet)
+
+
+def write_file(frame: pd.DataFrame, path: Any, fmt: str, *, neutralize: bool = True, sheet: str = "data") -> None:
+    """Write :func:`write_table`'s bytes to ``path``. Parquet goes straight to the file: no copy of
+    the whole file in memory (at millions of rows, hundreds of megabytes the machine must first
+    find and then copy)."""
+    fmt = format_of("", fmt)
+    if fmt == "parquet":
+        frame.to_parquet(path, index=False, engine="pyarrow", dictionary_pagesize_limit=_DICTIONARY_PAGE)
+        return
+    with open(path, "wb") as fh:
+        fh.write(write_table(frame, fmt, neutralize=neutralize, sheet=sheet))
 
 
 def _excel_value(value: Any) -> Any:

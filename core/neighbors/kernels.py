@@ -198,20 +198,3 @@ def sq_dists(X, q_idx, cand, out):  # pragma: no cover - compiled
             out[i, p] = acc
 
 
-@nb.njit(nogil=True, cache=True)
-def rows_equal(A, ia, B, ib):  # pragma: no cover - compiled
-    """Whether row ``ia[r]`` of ``A`` equals row ``ib[r]`` of ``B`` in every column (NaN equals nothing,
-    as ``==``), without materialising the gathered rows."""
-    n = len(ia)
-    d = A.shape[1]
-    out = np.zeros(n, dtype=np.bool_)
-    for r in range(n):
-        a = ia[r]
-        b = ib[r]
-        same = True
-        for j in range(d):
-            if A[a, j] != B[b, j]:
-                same = False
-                break
-        out[r] = same
-    return out

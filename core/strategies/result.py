@@ -120,19 +120,18 @@ class ResampleResult:
         has_seed = seed >= 0
         n = len(space_rows)
         if n and space_rows[0] == 0 and space_rows[-1] == n - 1:  # ascending unique ids 0..n-1: id = position
-            pos = seed.clip(0, n - 1)
+            pos = seed
+            known = has_seed & (seed < n)
         else:
             pos = np.searchsorted(space_rows, seed).clip(0, max(n - 1, 0))
-        known = has_seed & (n > 0)
-        known[known] &= space_rows[pos[known]] == seed[known]
-        copy = np.zeros(len(syn), dtype=bool)
+            known = has_seed & (n > 0)
+            known[known] &= space_rows[pos[known]] == seed[known]
+        code = np.full(len(syn), 3, dtype=np.int8)  # no parent
+        code[has_seed] = 2  # seed only, unless a copy or on a line
         test = np.flatnonzero(known & ~line)
         if len(test):
-            from core.neighbors.kernels import rows_equal  # row by row, no gathered copies of both matrices
-
-            copy[test] = rows_equal(np.ascontiguousarray(self.X, dtype=np.float64), syn[test],
-                                    np.ascontiguousarray(space_X, dtype=np.float64), pos[test])
-        code = np.select([line, copy, has_seed], [0, 1, 2], 3)
+            code[test[_rows_equal(self.X, syn[test], space_X, pos[test])]] = 1
+        code[line] = 0
         return np.array([LINE, COPY, SEED_ONLY, NO_PARENT], dtype=object)[code]  # one take, no per-row string
 
     def with_notes(self, notes: tuple[str, ...] | list[str]) -> ResampleResult:
@@ -165,14 +164,25 @@ class ResampleResult:
         )
 
 
-def text_codes(codes: np.ndarray, names: Sequence[str]) -> pd.arrays.ArrowStringArray:
-    """A text column (pandas ``string``, Arrow-backed) of ``names[code]`` per row, built by Arrow from
-    the codes: no Python string per row (8.6M provenance cells took ~3 s one by one)."""
+def text_codes(codes: np.ndarray, names: Sequence[str], missing: np.ndarray | None = None) -> pd.arrays.ArrowStringArray:
+    """A text column (pandas ``string``, Arrow-backed) of ``names[code]`` per row (NA where
+    ``missing``), built by Arrow from the codes: no Python string per row (8.6M provenance cells
+    took ~3 s one by one)."""
     import pyarrow as pa
 
-    arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)),
+    mask = None if missing is None or not np.any(missing) else np.asarray(missing, dtype=bool)
+    arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32), mask=mask),
                                          pa.array(list(names), type=pa.large_string())).cast(pa.large_string())
     return pd.arrays.ArrowStringArray(pa.chunked_array([arr]), dtype=pd.StringDtype("pyarrow"))
+
+
+def _rows_equal(a: np.ndarray, at_a: np.ndarray, b: np.ndarray, at_b: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
+    """Whether row ``at_a[i]`` of ``a`` equals row ``at_b[i]`` of ``b`` in every column, in chunks
+    (bounded temporaries; numpy alone, so a job that compiles nothing never loads numba)."""
+    out = np.empty(len(at_a), dtype=bool)
+    for s in range(0, len(at_a), chunk):
+        out[s : s + chunk] = (a[at_a[s : s + chunk]] == b[at_b[s : s + chunk]]).all(axis=1)
+    return out
 
 
 def _int64_na(a: np.ndarray) -> pd.arrays.IntegerArray:

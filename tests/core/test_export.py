@@ -104,6 +104,17 @@ def test_round_trip_keeps_every_original_row_exactly(name, fmt):
     assert n_syn == applied.result.n_synthetic > 0
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_a_file_written_in_place_has_the_bytes_of_the_download(fmt, tmp_path):
+    """The CLI writes Parquet straight to its file; the bytes are the app's download."""
+    from core.export.write import write_file
+
+    _, _, applied = dataset(TOYS)
+    path = tmp_path / f"out.{fmt}"
+    write_file(applied.output, path, fmt)
+    assert path.read_bytes() == write_table(applied.output, fmt)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 @pytest.mark.parametrize("name", [TOYS, "yeast.csv"])
 def test_neutralized_round_trip_differs_exactly_by_the_prefix(name, fmt):
