@@ -15,8 +15,12 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+# Optional capabilities (requirements-<extra>.txt: the full text encoder, Dask...) are installed with the
+# test tools, so the tests of every extra run in CI.
+EXTRAS := $(sort $(filter-out requirements-dev.txt,$(wildcard requirements-*.txt)))
+
+$(VENV)/.dev: requirements-dev.txt $(EXTRAS) $(VENV)/.runtime
+	$(PY) -m pip install --quiet -r requirements-dev.txt $(addprefix -r ,$(EXTRAS))
 	touch $@
 
 setup: $(VENV)/.runtime
