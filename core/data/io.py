@@ -9,7 +9,6 @@ used everywhere else (``skewlab_row``).
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import warnings
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.data import unpack
 from core.errors import LoadError
 
 SAMPLE_PATH = Path(__file__).resolve().parents[2] / "data" / "amazon_uk_toys_catalog.csv"
@@ -409,10 +409,7 @@ def _unpack(data: bytes, name: str, member: str | None) -> tuple[bytes, str | No
     raw, compression, inner_name = data, None, name
     lower = name.lower()
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise LoadError(f"{name} is a damaged gzip file ({exc}).", hint="Compress it again or upload it uncompressed.") from None
+        raw = unpack.gunzip(raw, name)  # streamed, stopped at the unpacked-size and ratio limits
         compression, inner_name = "gzip", name[:-3] if lower.endswith(".gz") else name
     elif raw[:4] == b"PK\x03\x04" and not _is_xlsx(raw) and not lower.endswith((".xlsx", ".xlsm")):
         raw, inner_name = _unzip(raw, name, member)
@@ -428,8 +425,10 @@ def _read_frame(
     """``(format, frame, how it was read)``; ``how`` holds the reading fields of :class:`LoadedTable`."""
     kind = _detect_kind(raw, inner_name)
     if kind == "parquet":
+        unpack.check_parquet(raw, inner_name)
         return kind, _read_parquet(raw, inner_name), {}
     if kind == "excel":
+        unpack.check_xlsx(raw, inner_name)
         frame, chosen_sheet, sheets, notes = _read_excel(raw, sheet)
         return kind, frame, {"sheet": chosen_sheet, "sheets": sheets, "notes": notes}
     if kind == "xls":
@@ -474,6 +473,7 @@ def _unzip(raw: bytes, name: str, member: str | None) -> tuple[bytes, str]:
     except zipfile.BadZipFile:
         raise LoadError(f"{name} is a damaged zip file.", hint="Zip it again or upload the table itself.") from None
     with zf:
+        unpack.check_members(zf, name)
         files = _table_members(zf)
         if not files:
             raise LoadError(f"{name} holds no files.", hint="Zip the table file itself.")
@@ -486,7 +486,7 @@ def _unzip(raw: bytes, name: str, member: str | None) -> tuple[bytes, str]:
             member = files[0]
         if member not in files:
             raise LoadError(f"{name} has no file named {member!r}.", hint=f"Files: {', '.join(files[:10])}.")
-        return zf.read(member), member
+        return unpack.read_member(zf, member, name), member
 
 
 def zip_members(data: bytes) -> list[str]:
