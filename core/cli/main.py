@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from core.errors import SkewlabError
 
@@ -70,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    previous = _stop_on_sigterm()
     try:
         return int(args.handler(args) or 0)
     except SkewlabError as exc:
@@ -80,3 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum, frame) -> None:
+    raise SystemExit(128 + signal.SIGTERM)
+
+
+def _stop_on_sigterm():
+    """A SIGTERM (a timeout, ``kill``) becomes ``SystemExit(143)`` in the command, so its cleanup runs
+    (evaluation workers stopped, their files removed) before it exits; the handler it replaced, or
+    None off the main thread (where signals cannot be handled)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _terminated)

@@ -92,12 +92,36 @@ def _run_in_worker(path: str, rest: FeatureSpace, task: Task, shared: Shared) ->
     return run_task(_space_in_worker(path, rest), task, shared)
 
 
+#: How often a worker checks that the process that started it is alive (seconds).
+PARENT_POLL_S = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    """A worker's initializer: a thread that ends the worker as soon as ``parent`` (the process that
+    started it) is gone (killed, or stopped by a timeout) instead of finishing a fold nobody will
+    read or idling until its timeout, after removing the evaluation's matrix file, which the killed
+    parent could not remove."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        import glob
+        import tempfile
+
+        for root in {"/dev/shm", tempfile.gettempdir()}:  # the dead parent's matrix folders (named by its pid)
+            for folder in glob.glob(os.path.join(root, f"skewlab-eval-{parent}-*")):
+                shutil.rmtree(folder, ignore_errors=True)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="skewlab-parent-watch", daemon=True).start()
+
+
 def _executor(n_workers: int) -> tuple[Any, bool]:
     """``(executor, shared)``: the kept workers when free (made or resized as needed), else workers of its own."""
     from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
     def make() -> Any:
-        return ProcessPoolExecutor(max_workers=n_workers, timeout=IDLE_S, env=dict(WORKER_ENV))
+        return ProcessPoolExecutor(max_workers=n_workers, timeout=IDLE_S, env=dict(WORKER_ENV),
+                                   initializer=_watch_parent, initargs=(os.getpid(),))
 
     if not _POOL["lock"].acquire(blocking=False):
         return make(), False
@@ -128,7 +152,7 @@ def _dump_space(space: FeatureSpace) -> tuple[str, str, FeatureSpace]:
     ``rest`` the space without its matrix (sent with each task)."""
     import tempfile
 
-    folder = tempfile.mkdtemp(prefix="skewlab-eval-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    folder = tempfile.mkdtemp(prefix=f"skewlab-eval-{os.getpid()}-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     atexit.register(shutil.rmtree, folder, True)  # also gone if this process exits mid-run
     path = os.path.join(folder, "X.npy")
     np.save(path, np.ascontiguousarray(space.X), allow_pickle=False)
