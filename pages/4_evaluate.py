@@ -20,7 +20,7 @@ from core.evaluation import (
     estimate_evaluation,
     evaluate,
 )
-from ui import cache, nav, runs
+from ui import admission, cache, nav, runs
 from ui import common as ui
 from ui.forms import strategy_label
 
@@ -164,13 +164,18 @@ def _still_wanted() -> bool:
     return False
 
 
+def _evaluate():
+    with admission.heavy("Evaluation"):
+        return evaluate(
+            space, asked["strategies"], classifier=asked["classifiers"], folds=asked["folds"], repeats=asked["repeats"],
+            seed=asked["seed"], target=asked["target"], small_classes=asked["small_classes"], head_min=asked["head_min"],
+            tail_max=asked["tail_max"], group_counts=space.class_counts(), max_rows=asked["max_rows"], n_jobs=2,
+            on_error="skip", progress=_progress, max_fit_rows=asked["max_rows"], max_seconds=MAX_SECONDS,
+            cancel=_still_wanted)
+
+
 try:
-    ev = store.get(key, lambda: evaluate(
-        space, asked["strategies"], classifier=asked["classifiers"], folds=asked["folds"], repeats=asked["repeats"],
-        seed=asked["seed"], target=asked["target"], small_classes=asked["small_classes"], head_min=asked["head_min"],
-        tail_max=asked["tail_max"], group_counts=space.class_counts(), max_rows=asked["max_rows"], n_jobs=2,
-        on_error="skip", progress=_progress, max_fit_rows=asked["max_rows"], max_seconds=MAX_SECONDS,
-        cancel=_still_wanted))
+    ev = store.get(key, _evaluate)
 except EvaluationCancelled as exc:
     stop_slot.empty()
     if bar is not None:

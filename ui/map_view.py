@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.charts import real_hover_text, synthetic_hover_text
+from core.charts import real_hover_text
 from core.data import FeatureSpace
 from core.mapping import TRANSFORMED, Projection, assemble, fit_base, place, placement_kinds, placement_note
 from core.mapping.audit import Audit, audit
-from ui import cache, runs
+from core.mapping.hover import synthetic_hover_text
+from ui import admission, cache, runs
 from ui.runs import RunOutcome
 
 
@@ -47,8 +48,11 @@ def projection(key: tuple, space: FeatureSpace, outcomes: Sequence[RunOutcome], 
     heavy = cache.heavy_cache()
     base_key = ("map-base", key[0], method, int(cap), int(seed), int(head_min))
     computed = base_key not in heavy
-    base = heavy.get(base_key, lambda: fit_base(space, method=method, cap=int(cap), seed=int(seed),
-                                                 head_min=int(head_min), progress=progress))
+    def fit():
+        with admission.heavy("Map"):
+            return fit_base(space, method=method, cap=int(cap), seed=int(seed), head_min=int(head_min), progress=progress)
+
+    base = heavy.get(base_key, fit)
     t = time.perf_counter()
     placed = []
     for o in outcomes:

@@ -21,7 +21,7 @@ import streamlit as st
 from core.data import FeatureConfig, FeatureSpace, build_features
 from core.errors import SkewlabError, SmallClassError
 from core.strategies import ResampleResult, resample
-from ui import cache, nav
+from ui import admission, cache, nav
 from ui import common as ui
 from ui.forms import strategy_label
 
@@ -67,9 +67,12 @@ def feature_space(table, choice, *, text_dim: int | None = None) -> FeatureSpace
 def _resample(space_key: tuple, name: str, params_json: str, target: str, small_classes: str, seed: int,
               space: FeatureSpace, progress: Callable | None = None) -> ResampleResult:
     key = ("resample", space_key, name, params_json, target, small_classes, seed)
-    return cache.results_cache().get(key, lambda: resample(
-        space, name, params=json.loads(params_json), target=target, small_classes=small_classes, seed=seed,
-        progress=progress))
+    def compute() -> ResampleResult:
+        with admission.heavy("Strategy run"):
+            return resample(space, name, params=json.loads(params_json), target=target, small_classes=small_classes,
+                            seed=seed, progress=progress)
+
+    return cache.results_cache().get(key, compute)
 
 
 def space_key(table, choice, text_dim: int) -> tuple:

@@ -1,0 +1,160 @@
+"""Admission control for heavy work shared by every session of one server.
+
+Strategy runs, maps, evaluations and searches each take every core they are given. Run side by side
+on a two-core server, three of them make all three slow and the light pages with them. So heavy work
+asks :data:`GATE` for a slot first:
+
+- at most :func:`slots` jobs run at once (``SKEWLAB_HEAVY_JOBS``, default: one per two cores, at
+  least one); the others wait in arrival order, and the waiting analyst sees their position, what
+  runs ahead of them and how long it has run;
+- a job states the memory it expects; it is refused at once, with the figures, when that is more
+  than the machine has available (``MemAvailable``), instead of starting and taking the server down;
+- a waiting job can be withdrawn (``cancel``), which frees its place in the queue; a running job
+  frees its slot when its ``with`` block ends, however it ends (finished, failed, stopped).
+
+Pure Python (no Streamlit): the pages show the waiting and the Stop button (``ui/admission.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from core.errors import SkewlabError
+
+__all__ = ["GATE", "Gate", "JobRefused", "JobWithdrawn", "Waiting", "slots"]
+
+
+class JobRefused(SkewlabError):
+    """The job would need more memory than the machine has available."""
+
+
+class JobWithdrawn(SkewlabError):
+    """The job was withdrawn while it waited for a slot."""
+
+
+def slots() -> int:
+    """Heavy jobs that run at once: ``SKEWLAB_HEAVY_JOBS``, else one per two cores (at least one)."""
+    env = os.environ.get("SKEWLAB_HEAVY_JOBS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
+def available_memory() -> int | None:
+    """Bytes the machine has available (Linux ``MemAvailable``), None when unknown."""
+    from core.data.unpack import _available_memory
+
+    return _available_memory()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What a waiting job is told: its place (1 = next), the jobs running and for how long."""
+
+    position: int
+    queued: int
+    running: tuple[tuple[str, float], ...]  # (what, seconds it has run)
+
+
+@dataclass(eq=False)
+class _Ticket:
+    number: int
+    what: str
+    owner: str
+    started: float | None = None
+    withdrawn: bool = False
+
+
+@dataclass
+class Gate:
+    """A server-wide queue of heavy jobs with :func:`slots` places (``capacity`` overrides it)."""
+
+    capacity: int | None = None
+    poll_s: float = 0.25
+    _lock: threading.Condition = field(default_factory=threading.Condition)
+    _queue: list[_Ticket] = field(default_factory=list)
+    _running: list[_Ticket] = field(default_factory=list)
+    _numbers: Iterator[int] = field(default_factory=itertools.count)
+
+    def size(self) -> int:
+        return self.capacity if self.capacity is not None else slots()
+
+    def status(self) -> dict:
+        """Running and queued jobs (for the pages and the tests)."""
+        with self._lock:
+            now = time.monotonic()
+            return {"slots": self.size(),
+                    "running": [(t.what, t.owner, now - (t.started or now)) for t in self._running],
+                    "queued": [(t.what, t.owner) for t in self._queue]}
+
+    @contextlib.contextmanager
+    def slot(self, what: str, *, owner: str = "", memory: int | None = None,
+             on_wait: Callable[[Waiting], None] | None = None, cancel: Callable[[], bool] | None = None) -> Iterator[None]:
+        """Hold a slot for the ``with`` block: wait in arrival order (``on_wait`` told every
+        ``poll_s`` seconds), refuse a job whose ``memory`` (bytes) is more than the machine has
+        available, give up the place when ``cancel()`` says so.
+
+        Raises
+        ------
+        JobRefused
+            ``memory`` is more than the available memory.
+        JobWithdrawn
+            ``cancel()`` said so while the job waited.
+        """
+        self._check_memory(what, memory)
+        ticket = self._enter(what, owner)
+        try:
+            self._wait(ticket, on_wait, cancel)
+            yield
+        finally:
+            with self._lock:
+                if ticket in self._queue:
+                    self._queue.remove(ticket)
+                if ticket in self._running:
+                    self._running.remove(ticket)
+                self._lock.notify_all()
+
+    def _check_memory(self, what: str, memory: int | None) -> None:
+        free = available_memory()
+        if memory is not None and free is not None and memory > free:
+            from core.data.io import human_bytes
+
+            raise JobRefused(f"{what} would need about {human_bytes(memory)} of memory; the server has "
+                             f"{human_bytes(free)} available now, so it was not started.",
+                             hint="Use a row budget or fewer strategies, or try again when other jobs have finished.")
+
+    def _enter(self, what: str, owner: str) -> _Ticket:
+        with self._lock:
+            ticket = _Ticket(next(self._numbers), what, owner)
+            self._queue.append(ticket)
+            return ticket
+
+    def _wait(self, ticket: _Ticket, on_wait, cancel) -> None:
+        while True:
+            with self._lock:
+                if self._queue and self._queue[0] is ticket and len(self._running) < self.size():
+                    self._queue.pop(0)
+                    ticket.started = time.monotonic()
+                    self._running.append(ticket)
+                    self._lock.notify_all()
+                    return
+                now = time.monotonic()
+                waiting = Waiting(position=self._queue.index(ticket) + 1, queued=len(self._queue),
+                                  running=tuple((t.what, now - (t.started or now)) for t in self._running))
+            if cancel is not None and cancel():
+                raise JobWithdrawn(f"{ticket.what} was withdrawn from the queue before it started.",
+                                   hint="Run it again when you are ready.")
+            if on_wait is not None:
+                on_wait(waiting)
+            with self._lock:
+                self._lock.wait(self.poll_s)
+
+
+#: The server's gate: one per process, shared by every session.
+GATE = Gate()

@@ -1,0 +1,39 @@
+"""Heavy work waits its turn (``core.jobs.GATE``): the page shows the analyst's place in the queue and
+what runs ahead; their Stop button (or leaving the page) withdraws them, which frees the place."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import streamlit as st
+
+from core.jobs import GATE, Waiting
+
+
+def _owner() -> str:
+    return str(st.session_state.get("_skewlab_session", id(st.session_state)))
+
+
+def _words(what: str, w: Waiting) -> str:
+    running = ", ".join(f"{name} ({seconds:,.0f} s so far)" for name, seconds in w.running) or "a job"
+    return (f":material/hourglass_top: **{what} is queued: number {w.position} of {w.queued} waiting.** "
+            f"The server runs {GATE.size()} heavy job{'s' if GATE.size() != 1 else ''} at a time; running now: {running}. "
+            "It starts by itself when a slot frees; Stop (or leaving the page) gives up the place.")
+
+
+@contextlib.contextmanager
+def heavy(what: str, *, memory: int | None = None) -> Iterator[None]:
+    """Hold a heavy-job slot for the block. While waiting, a note says where the analyst is in the queue
+    (redrawn every quarter second: a Stop click or a rerun ends the wait there, and the place is freed)."""
+    box = st.empty()
+    shown = {"any": False}
+
+    def on_wait(w: Waiting) -> None:
+        shown["any"] = True
+        box.info(_words(what, w))
+
+    with GATE.slot(what, owner=_owner(), memory=memory, on_wait=on_wait):
+        if shown["any"]:
+            box.empty()
+        yield
