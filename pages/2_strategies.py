@@ -19,7 +19,7 @@ from core.strategies.cost import COUNT_AHEAD_CELLS, check_fits, counts_ahead, es
 from core.strategies.targets import DEFAULT_FLOOR, DEFAULT_GROWTH
 from ui import common as ui
 from ui import nav, runs
-from ui.forms import FAMILY_LABELS, current_params, option_label, strategy_form, strategy_label
+from ui.forms import FAMILY_LABELS, current_params, option_label, strategy_form, strategy_label, take_search_winner
 from ui.notes import group_notes
 from ui.tables import NOT_APPLICABLE_NOTE, with_dashes
 
@@ -40,6 +40,11 @@ SMALL_LABELS = runs.SMALL_LABELS
 
 # ------------------------------------------------------------------ choose
 st.session_state.setdefault("choice_pipelines", ["isolation_forest+smote"])
+searched = take_search_winner()  # the Search page's winner, preselected once
+if searched:
+    st.caption(f":material/travel_explore: From the search on the Search page: **{searched['label']}** "
+               f"({searched['why']}). Press **Run strategies** to run it next to no resampling; the Export page then "
+               "turns it into a recipe.")
 options = list(REGISTRY) + [p for p in st.session_state["choice_pipelines"] if p not in REGISTRY]
 st.session_state.setdefault("choice_strategies", DEFAULT)
 st.multiselect("Strategies to compare", options, key="choice_strategies", format_func=option_label,

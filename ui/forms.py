@@ -87,3 +87,43 @@ def current_params(instance: str) -> dict[str, Any]:
     return out[steps[0]] if len(steps) == 1 else out
 
 
+#: Where the Search page leaves its winner for the Strategies page (core.search.handover), and the one taken.
+SEARCH_WINNER = "search_winner"
+_SEARCH_TAKEN = "search_winner_taken"
+
+
+def take_search_winner() -> dict[str, Any] | None:
+    """Preselect the Search page's winner once (call before the Strategies page's widgets are drawn).
+
+    The first time a new winner is seen, the page's choices become: no resampling and the winner, its
+    parameters, target, small-class policy, seed and text dimensions. Returns the winner while it is still
+    among the chosen strategies (for the page's caption), else None; the analyst's later changes stay.
+    """
+    from core.strategies import NO_RESAMPLING, TargetSpec
+
+    winner = st.session_state.get(SEARCH_WINNER)
+    if not winner:
+        return None
+    name = winner["name"]
+    if st.session_state.get(_SEARCH_TAKEN) != winner:
+        steps = parse_pipeline(name)
+        if name not in REGISTRY and name not in st.session_state.get("choice_pipelines", []):
+            st.session_state["choice_pipelines"] = [*st.session_state.get("choice_pipelines", []), name]
+        st.session_state["choice_strategies"] = list(dict.fromkeys([NO_RESAMPLING, name]))
+        per_step = {steps[0]: winner["params"]} if len(steps) == 1 else winner["params"]
+        for step, values in per_step.items():
+            for param, value in values.items():
+                st.session_state[_key(name, step, param)] = value
+        target = TargetSpec.parse(winner["target"])
+        if target.kind in ("floor", "cap", "hybrid"):
+            st.session_state["choice_target_kind"] = target.kind
+            if target.floor is not None:
+                st.session_state["choice_floor"] = int(target.floor)
+            if target.cap is not None:
+                st.session_state["choice_cap"] = int(target.cap)
+        st.session_state["choice_small_classes"] = winner["small_classes"]
+        st.session_state["choice_seed"] = int(winner["seed"])
+        if "text_dim" in winner:
+            st.session_state["choice_text_dim"] = int(winner["text_dim"])
+        st.session_state[_SEARCH_TAKEN] = winner
+    return winner if name in st.session_state.get("choice_strategies", []) else None

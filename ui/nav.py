@@ -1,9 +1,9 @@
-"""The app's six steps, declared once: every page, link and switch refers to a `Step` from here.
+"""The app's steps, declared once: every page, link and switch refers to a `Step` from here.
 
-`app.py` calls `run_app()`: `st.navigation` over the six pages (drawn by `ui.common.setup` as sidebar
+`app.py` calls `run_app()`: `st.navigation` over the pages (drawn by `ui.common.setup` as sidebar
 links, so Streamlit's own menu is hidden), the page config, then the chosen page. Data is the default page,
 served at the app's root URL; the other pages are at `/skew`, `/strategies`, `/map`, `/evaluate`,
-`/export`.
+`/search`, `/export`.
 
 Deep links on a fresh server: because a `pages/` folder exists, Streamlit runs the first script run of
 a server process in its legacy multipage mode (until the first `st.navigation` call switches the
@@ -42,9 +42,10 @@ STRATEGIES = Step("pages/2_strategies.py", "Strategies", ":material/tune:", "str
 MAP = Step("pages/3_map.py", "Map", ":material/scatter_plot:", "map")
 EVALUATE = Step("pages/4_evaluate.py", "Evaluate", ":material/fact_check:", "evaluate")
 EXPORT = Step("pages/5_export.py", "Export", ":material/download:", "export")
+SEARCH = Step("pages/6_search.py", "Search", ":material/travel_explore:", "search")
 
 #: The steps in the order of the sidebar; the first one is the default page.
-STEPS = (DATA, SKEW, STRATEGIES, MAP, EVALUATE, EXPORT)
+STEPS = (DATA, SKEW, STRATEGIES, MAP, EVALUATE, SEARCH, EXPORT)
 
 _run = threading.local()  # Streamlit runs each session's script in its own thread
 

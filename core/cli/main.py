@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("core.cli.evaluate", "compare strategies with leak-free cross-validation"),
     "apply": ("core.cli.apply", "replay a recipe.json on a catalog (the same or a larger one)"),
     "recipe": ("core.cli.apply", "write a recipe.json for a catalog without the app"),
+    "search": ("core.cli.search", "search strategies, parameters and targets within a budget; write the winner's recipe"),
 }
 #: Modules that add sub-commands, in help order.
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))

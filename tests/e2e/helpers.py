@@ -22,7 +22,7 @@ __all__ = [
 EXCEPTION = '[data-testid="stException"]'
 #: Each page's URL path, by its sidebar label: the Data page is the app's root.
 PAGE_PATHS = {"Data": "/", "Skew": "/skew", "Strategies": "/strategies", "Map": "/map", "Evaluate": "/evaluate",
-              "Export": "/export"}
+              "Search": "/search", "Export": "/export"}
 ALERT = '[data-testid="stAlert"]'
 
 

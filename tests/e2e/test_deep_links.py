@@ -46,13 +46,17 @@ def shows_evaluate(page: Page) -> None:
     expect(page.get_by_text(re.compile(r"^No strategies were run yet"))).to_be_visible()
 
 
+def shows_search(page: Page) -> None:
+    expect(page.get_by_role("button", name="Search", exact=True)).to_be_visible()
+
+
 def shows_export(page: Page) -> None:
     expect(page.get_by_text(NOT_YET_RUN, exact=True)).to_be_visible()
 
 
 # What each page shows on the built-in sample, which the app loads for a new session.
 SHOWS = {"Data": shows_data, "Skew": shows_skew, "Strategies": shows_strategies, "Map": shows_map,
-         "Evaluate": shows_evaluate, "Export": shows_export}
+         "Evaluate": shows_evaluate, "Search": shows_search, "Export": shows_export}
 
 
 def test_every_page_has_a_check():
@@ -68,9 +72,10 @@ def test_deep_link_on_a_fresh_server(page, label):
         expect(page.locator('[data-testid="stHeading"] h1')).to_have_text(label)
         SHOWS[label](page)
         no_exception(page)
-        # Inside the app: its page config, its six step links (not Streamlit's page list), no "Page not found".
+        # Inside the app: its page config, its step links (not Streamlit's page list), no "Page not found".
         expect(page).to_have_title(f"{label} · Skewlab")
-        expect(page.locator('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]')).to_have_count(6)
+        expect(page.locator('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]')).to_have_count(
+            len(PAGE_PATHS))
         for other in PAGE_PATHS:
             expect(sidebar_link(page, other)).to_have_count(1)
         expect(page.locator('[data-testid="stSidebarNav"]')).to_have_count(0)

@@ -1,4 +1,4 @@
-"""No telemetry, no CDN: on each of the six pages of the built-in sample the browser asks nothing of any
+"""No telemetry, no CDN: on each of the pages of the built-in sample the browser asks nothing of any
 host but the app's own (favicon, icons, fonts and Plotly assets included)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from tests.e2e.helpers import PAGE_PATHS, goto, no_exception, open_page
 pytestmark = pytest.mark.xdist_group("e2e")
 
 
-def test_six_pages_request_only_the_app(context, server_url):
+def test_every_page_requests_only_the_app(context, server_url):
     own = urlsplit(server_url).netloc
     outside: list[str] = []
 

