@@ -38,8 +38,8 @@ def main() -> int:
             wait_idle(page, timeout=300_000)
             if name == "Strategies":
                 run_strategies(page)
-            elif name in ("Map", "Evaluate"):
-                press(page, {"Map": "Draw the map", "Evaluate": "Evaluate"}[name])
+            elif name in ("Map", "Evaluate", "Search"):
+                press(page, {"Map": "Draw the map", "Evaluate": "Evaluate", "Search": "Search"}[name])
             path = out / f"{name.lower()}.png"
             full_screenshot(page, path)
             print(path)
