@@ -1,0 +1,87 @@
+"""Three sessions on one server that runs one heavy job at a time (``SKEWLAB_HEAVY_JOBS=1``, issue 19).
+
+Session A starts an evaluation of the built-in sample. Session B starts another (other folds, so it is
+not the same cached work) and sees that it is queued, number 1 of 1. Meanwhile session C uses the Data
+and Skew pages: they render (light pages never queue). B gives up its place with Stop; A stops its
+running evaluation, which frees the slot: B's next evaluation starts at once, with no queue note.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.harness import running_server
+from tests.e2e.helpers import EXCEPTION, no_exception, open_page, wait_idle
+
+pytestmark = pytest.mark.xdist_group("admission")  # a server of its own, with one heavy slot
+
+QUEUED = re.compile(r"Evaluation is queued: number 1 of 1 waiting")
+
+
+@pytest.fixture(scope="module")
+def gated_url(artifacts_dir):
+    with running_server(env={"SKEWLAB_HEAVY_JOBS": "1"}, log=artifacts_dir / "server-admission.log") as url:
+        yield url
+
+
+def _session(browser_instance, url: str) -> Page:
+    context = browser_instance.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(120_000)
+    page = context.new_page()
+    page.goto(url)
+    wait_idle(page)
+    no_exception(page)
+    return page
+
+
+def _evaluate(page: Page, folds: int, repeats: int = 1) -> None:
+    """Evaluate page: set folds and repeats and press Evaluate (not waiting for the run: it may queue)."""
+    open_page(page, "Evaluate")
+    for name, value in (("Folds", folds), ("Repeats", repeats)):
+        box = page.get_by_role("spinbutton", name=name)
+        box.fill(str(value))
+        box.press("Enter")
+        wait_idle(page)
+        expect(box).to_have_value(str(value))
+    page.get_by_role("button", name="Evaluate", exact=True).click()
+
+
+def test_a_queued_session_sees_its_place_light_pages_respond_and_stop_frees_the_slot(chromium, gated_url):
+    a, b, c = (_session(chromium, gated_url) for _ in range(3))
+    try:
+        _evaluate(a, folds=5, repeats=5)  # long enough to still run while B asks (it is stopped below)
+        a_stop = a.get_by_role("button", name="Stop")
+        expect(a_stop).to_be_visible(timeout=60_000)  # A runs
+
+        _evaluate(b, folds=4)
+        expect(b.get_by_text(QUEUED)).to_be_visible(timeout=60_000)  # B waits behind A and says so
+        expect(a.get_by_text(QUEUED)).to_have_count(0)
+
+        # C: the light pages answer while A runs and B waits
+        expect(c.get_by_text("classes", exact=False).first).to_be_visible()
+        open_page(c, "Skew")
+        no_exception(c)
+        expect(c.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=60_000)
+        expect(b.get_by_text(QUEUED)).to_be_visible()  # B still waiting: A has not finished
+
+        # B gives up its place
+        b.get_by_role("button", name="Stop").click()
+        expect(b.get_by_text(QUEUED)).to_have_count(0, timeout=30_000)
+        expect(b.get_by_text("Evaluation stopped", exact=False)).to_be_visible()
+
+        # A stops its run: the slot is free, and B's next evaluation starts without queueing
+        a_stop.click()
+        expect(a.get_by_text("Evaluation stopped", exact=False)).to_be_visible(timeout=60_000)
+        b.get_by_role("button", name="Evaluate", exact=True).click()
+        expect(b.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+        expect(b.get_by_text(QUEUED)).to_have_count(0)
+        b.get_by_role("button", name="Stop").click()
+        expect(b.get_by_text("Evaluation stopped", exact=False)).to_be_visible(timeout=60_000)
+        for page in (a, b, c):
+            expect(page.locator(EXCEPTION)).to_have_count(0)
+    finally:
+        for page in (a, b, c):
+            page.context.close()
