@@ -4,7 +4,13 @@
 reads the catalog with the recipe's reading options, replays the recipe with the very functions
 the app's Export page uses (:func:`core.export.apply_recipe`, :func:`core.export.write_table`),
 and writes the balanced table. It warns on stderr (exit 0) when the input's fingerprint differs
-from the recipe's.
+from the recipe's. ``INPUT`` is a file, a folder or a glob pattern (``'catalog/*.parquet'``): the
+files are read one after another, in path order (:mod:`core.engines.inputs`).
+
+``--engine dask [--scheduler ADDRESS]`` replays it on a Dask cluster instead (a local one sized to
+this machine without an address) and writes ``OUTPUT`` as a folder of Parquet files, the removed
+rows in ``OUTPUT/_removed`` (or ``--removed-out FOLDER``), with the same rows as the default
+engine (:mod:`core.engines.cluster`; ``requirements-dask.txt`` installs Dask).
 
 ``recipe INPUT --label COLUMN --strategy NAME [...] --out recipe.json`` writes a recipe without the
 app (roles are inferred as the Data page would). :func:`add_recipe_out_argument` and
@@ -20,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from core.cli.choices import FORMATS, SCOPES, SMALL_CLASS_CHOICES
 from core.cli.common import check_label, parse_params
+from core.engines import ENGINES
 from core.errors import ParameterError, RecipeError
 
 if TYPE_CHECKING:  # the library is imported when a command runs, not to build its parser
@@ -30,9 +37,19 @@ if TYPE_CHECKING:  # the library is imported when a command runs, not to build i
 def register(sub) -> None:
     p = sub.add_parser("apply", help="replay a recipe.json on a catalog (the same or a larger one)")
     p.add_argument("--recipe", required=True, help="recipe.json from an export bundle")
-    p.add_argument("--input", required=True, help="catalog file: CSV, Parquet or .xlsx")
-    p.add_argument("--output", required=True, help="balanced table to write (.csv, .parquet or .xlsx)")
-    p.add_argument("--removed-out", default=None, help="also write the removed rows here (same format)")
+    p.add_argument("--input", required=True,
+                   help="catalog: a CSV, Parquet or .xlsx file, or a folder or glob pattern of CSV or Parquet files")
+    p.add_argument("--output", required=True,
+                   help="balanced table to write (.csv, .parquet or .xlsx); with --engine dask a folder of Parquet files")
+    p.add_argument("--removed-out", default=None,
+                   help="also write the removed rows here (same format; with --engine dask a folder, default OUTPUT/_removed)")
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local: this process (default); dask: a Dask cluster (pip install -r requirements-dask.txt)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster sized to this machine)")
+    p.add_argument("--workers", type=int, default=None, help="workers of the local Dask cluster (default: one per core)")
+    p.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="seconds to wait for the Dask scheduler and a worker (default 10)")
     p.add_argument("--format", choices=FORMATS, default=None, help="output format (default: from --output's extension)")
     p.add_argument("--no-neutralize", action="store_true",
                    help="write CSV / Excel cells exactly as loaded (default: prefix ' to formula-looking text cells)")
@@ -131,25 +148,31 @@ def _read_recipe_file(path: str) -> Recipe:
     return read_recipe(p.read_bytes())
 
 
+def _read_options(args: argparse.Namespace, recipe: Recipe):
+    from core.engines.inputs import ReadOptions
+
+    inp = recipe.input
+    return ReadOptions(encoding=args.encoding or inp.encoding, delimiter=args.delimiter or inp.delimiter,
+                       sheet=args.sheet or inp.sheet, member=inp.member)
+
+
 def run_apply(args: argparse.Namespace) -> int:
-    from core.data import load_table
+    recipe = _read_recipe_file(args.recipe)
+    if args.engine == "dask":
+        return _run_dask(args, recipe)
+    if args.scheduler or args.workers:
+        raise ParameterError("--scheduler and --workers choose a Dask cluster: add --engine dask.")
+    from core.engines.inputs import input_files, load_input
     from core.export import apply_recipe, format_of, write_table
     from core.export.typed import types_numbers
 
-    recipe = _read_recipe_file(args.recipe)
     fmt = format_of(args.output, args.format)
-    out_path, in_path = Path(args.output), Path(args.input)
+    out_path = Path(args.output)
+    inputs = {p.resolve() for p in input_files(args.input)}
     for target in [out_path] + ([Path(args.removed_out)] if args.removed_out else []):
-        if in_path.exists() and target.exists() and target.resolve() == in_path.resolve():
+        if target.exists() and target.resolve() in inputs:
             raise ParameterError(f"{str(target)!r} is the input; write the output to another file.")
-    inp = recipe.input
-    table = load_table(
-        args.input,
-        encoding=args.encoding or inp.encoding,
-        delimiter=args.delimiter or inp.delimiter,
-        sheet=args.sheet or inp.sheet,
-        member=inp.member,
-    )
+    table = load_input(args.input, _read_options(args, recipe))
     applied = apply_recipe(table, recipe, typed=types_numbers(table, fmt))
     for message in applied.warnings:
         print(f"warning: {message}", file=sys.stderr)
@@ -162,4 +185,30 @@ def run_apply(args: argparse.Namespace) -> int:
         f"wrote {args.output}: {len(applied.output):,} rows ({res.n_synthetic:,} synthetic, {res.n_removed:,} removed) "
         f"from {len(table.frame):,} rows of {table.name} with {recipe.strategy}"
     )
+    return 0
+
+
+def _echo(line: str) -> None:
+    """A progress line of a cluster run (warnings on stderr, as the local engine prints them)."""
+    print(line, file=sys.stderr if line.startswith("warning:") else sys.stdout, flush=True)
+
+
+def _run_dask(args: argparse.Namespace, recipe: Recipe) -> int:
+    if args.format not in (None, "parquet"):
+        raise ParameterError(f"--engine dask writes a folder of Parquet files; --format {args.format} is not available.",
+                             hint="Leave out --format, or replay with --engine local.")
+    if args.connect_timeout <= 0:
+        raise ParameterError(f"--connect-timeout must be above 0 seconds, got {args.connect_timeout:g}.")
+    if args.workers is not None and (args.scheduler or args.workers < 1):
+        raise ParameterError("--workers sizes the local cluster: 1 or more, and without --scheduler.")
+    try:
+        from core.engines.cluster import run_dask
+    except ImportError as exc:
+        raise ParameterError(f"The Dask engine needs Dask ({exc.name} is not installed).",
+                             hint="pip install -r requirements-dask.txt") from None
+    run = run_dask(recipe, args.input, args.output, removed_out=args.removed_out, scheduler=args.scheduler,
+                   options=_read_options(args, recipe), connect_timeout=args.connect_timeout, workers=args.workers,
+                   echo=_echo)
+    print(f"wrote {run.output}: {run.rows:,} rows ({run.synthetic:,} synthetic, {run.removed:,} removed) from "
+          f"{run.rows_in:,} rows of {run.files} file(s) with {recipe.strategy} on Dask in {run.seconds:.1f} s")
     return 0

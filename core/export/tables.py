@@ -99,8 +99,14 @@ def build_output_table(
         syn_cells, source, take = _synthetic_cells(frame, label_cols[0], labels, result, synth, kinds,
                                              numeric=space.config.numeric, text_cols=text_cols, text=text,
                                              decimals=decimals)
-    # column by column, never a whole-frame concat: pandas would first stack every float column of
-    # both parts into one block (seconds at millions of rows) only to split them again for the writer
+    return _assemble(frame, orig_rows, take, syn_cells, _provenance(result, res_idx, orig_rows, source))
+
+
+def _assemble(frame: pd.DataFrame, orig_rows: np.ndarray, take: np.ndarray, syn_cells: Mapping[int, pd.Series | None],
+              prov: Mapping[str, Any]) -> pd.DataFrame:
+    """The output frame column by column, never a whole-frame concat: pandas would first stack every
+    float column of both parts into one block (seconds at millions of rows) only to split them again
+    for the writer."""
     columns: dict[int, Any] = {}
     for pos in range(frame.shape[1]):
         src, made = frame.iloc[:, pos], syn_cells.get(pos)
@@ -108,7 +114,6 @@ def build_output_table(
             columns[pos] = _take(src, np.concatenate([orig_rows, take]) if syn_cells else orig_rows)
         else:
             columns[pos] = pd.concat([_take(src, orig_rows), made], ignore_index=True)
-    prov = _provenance(result, res_idx, orig_rows, source)
     names = list(frame.columns) + list(prov)
     columns.update({frame.shape[1] + i: values for i, values in enumerate(prov.values())})
     out = pd.DataFrame(columns, copy=False)

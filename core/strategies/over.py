@@ -21,7 +21,7 @@ from core.neighbors.knn import sklearn_kneighbors, sklearn_kneighbors_rows
 from core.strategies.provenance import segment_parents
 from core.strategies.smallclass import k_for_class
 from core.strategies.spec import Code, ParamSpec, StrategySpec, register
-from core.strategies.state import Ctx, State, active_counts, row_ids, run_by_class
+from core.strategies.state import Ctx, State, active_counts, class_rng, row_ids, run_by_class
 from core.strategies.targets import cap_note, resolve_targets
 
 __all__ = ["Generate", "imblearn_rows", "oversample", "random_copies", "smote_rows"]
@@ -110,16 +110,26 @@ def smote(state: State, need: Mapping[str, int], k_of: Mapping[str, int], seed: 
 
 
 def random_copies(state: State, need: Mapping[str, int], ctx: Ctx, *, shrinkage: float) -> None:
-    """Random over-sampling as imbalanced-learn draws it (one RandomState over classes in order)."""
-    rs = np.random.RandomState(ctx.seed)
+    """Random over-sampling, each class drawing from its own stream (:func:`~core.strategies.state.class_rng`).
+
+    A class's copies depend on its own rows, the seed and its name only, never on the other classes
+    (imbalanced-learn's RandomOverSampler draws every class from one stream, so its rows differ).
+    With ``shrinkage`` > 0 the copies get imbalanced-learn's smoothed-bootstrap noise, scaled by the
+    class's spread and by the rows of the whole run (``ctx.rows_total`` when a cluster run holds only
+    some classes of it).
+    """
     n_samples, n_features = state.X.shape
+    n_samples = int(getattr(ctx, "rows_total", None) or n_samples)
     real = state.positions()
     boots = []
     for c in sorted(need):
         m = int(need[c])
         idx = real.get(c, np.zeros(0, dtype=np.int64))  # real rows only
-        boot = rs.choice(idx, size=m, replace=True)
-        noise = rs.randn(m, n_features) if shrinkage > 0 else None
+        if m <= 0 or not len(idx):
+            continue
+        rng = class_rng(ctx.seed, c)
+        boot = idx[rng.integers(0, len(idx), size=m)]
+        noise = rng.standard_normal((m, n_features)) if shrinkage > 0 else None
         boots.append((c, boot, noise))
     total = sum(len(b) for _, b, _ in boots)
     if not boots or total == 0:
@@ -134,7 +144,7 @@ def random_copies(state: State, need: Mapping[str, int], ctx: Ctx, *, shrinkage:
             scale = np.std(src[real[c]], axis=0)
             dest[...] = noise.dot(np.diagflat(shrinkage * smoothing * scale)) + src[boot]
         else:
-            np.take(src, boot, axis=0, out=dest)
+            np.take(src, boot, axis=0, out=dest, mode="clip")  # valid rows; "raise" buffers all of out
         state.yc[at : at + m] = state.code(c)
         state.seed_row[at : at + m] = row_ids(state, boot)
         at += m

@@ -11,7 +11,7 @@ import numpy as np
 from core.strategies.spec import ParamSpec, StrategySpec, register
 from core.strategies.state import Ctx, State
 
-__all__ = ["reweight"]
+__all__ = ["class_weights", "reweight"]
 
 
 def reweight(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx, *,
@@ -20,6 +20,12 @@ def reweight(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx, *
     w = weights(state.counts(), p)
     per_code = np.array([w.get(c, np.nan) for c in state.names], dtype=np.float64)
     state.weight = per_code[state.yc]
+
+
+def class_weights(spec: StrategySpec, counts: Mapping[str, int], p: Mapping[str, Any]) -> dict[str, float]:
+    """The weight of every class of ``counts`` under the reweighting ``spec`` (what its step gives each
+    row of a class): for a cluster run, which weighs each class by the catalog's counts, not a part's."""
+    return spec.runner.keywords["weights"](counts, p)
 
 
 def _balanced(counts: Mapping[str, int], p: Mapping[str, Any]) -> dict[str, float]:

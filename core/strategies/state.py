@@ -6,6 +6,7 @@ removals, notes) and :class:`Ctx` (the run's fixed inputs) and changes the state
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,7 +18,10 @@ from core.data.features import FeatureSpace
 from core.neighbors import knn32
 from core.strategies.targets import TargetSpec
 
-__all__ = ["PARALLEL_MIN_WORK", "Ctx", "State", "active_counts", "encode", "fmt_classes", "row_ids", "run_by_class"]
+__all__ = [
+    "PARALLEL_MIN_WORK", "Ctx", "State", "active_counts", "class_rng", "class_seed", "encode", "fmt_classes", "row_ids",
+    "run_by_class",
+]
 
 Progress = Callable[[float, str], None]
 
@@ -153,6 +157,23 @@ class Ctx:
     space: FeatureSpace
     excluded: frozenset  # classes left out of resampling (drop)
 
+
+
+def class_seed(seed: int, cls: str) -> np.random.SeedSequence:
+    """The seed of one class's random draws: the run's seed and a stable 64-bit hash of the class name.
+
+    A class draws from its own stream, so its rows depend on its own rows, the seed and its name only:
+    never on which other classes are in the catalog or in the same partition of a cluster run
+    (``python -m core apply --engine dask``). The hash is BLAKE2b of the name's UTF-8 bytes (the
+    same in every process and on every machine, unlike Python's ``hash``).
+    """
+    digest = hashlib.blake2b(str(cls).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return np.random.SeedSequence([int(seed), int.from_bytes(digest, "little")])
+
+
+def class_rng(seed: int, cls: str) -> np.random.Generator:
+    """A generator on :func:`class_seed` (``seed``, ``cls``)."""
+    return np.random.default_rng(class_seed(seed, cls))
 
 
 def fmt_classes(classes: Mapping[str, int], limit: int = 6) -> str:

@@ -21,7 +21,7 @@ from core.neighbors.knn import kneighbors
 from core.strategies.clean import TAIL_GUARD
 from core.strategies.smallclass import small_hint
 from core.strategies.spec import ParamSpec, StrategySpec, register
-from core.strategies.state import Ctx, State, active_counts, fmt_classes
+from core.strategies.state import Ctx, State, active_counts, class_rng, fmt_classes
 from core.strategies.targets import resolve_targets
 
 __all__ = ["Pick", "undersample"]
@@ -48,8 +48,8 @@ def undersample(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx
         state.notes.append("Every class is already at or under its target; no rows were removed.")
         return targets
     idx_active = np.flatnonzero(np.isin(state.yc, [state.code(c) for c in counts]))
-    # imbalanced-learn's 'auto' also draws for classes already at their target (all but the
-    # minority); passing them keeps the random draws, and so the kept rows, identical
+    # imbalanced-learn's 'auto' also names the classes already at their target (all but the
+    # minority): they keep every row, and its NearMiss and ClusterCentroids see the same strategy
     strategy = {c: t for c, t in targets.items() if t <= counts[c]}
     minority = min(counts, key=lambda c: (counts[c], c))
     if targets[minority] == counts[minority] and len(strategy) > 1:
@@ -83,12 +83,12 @@ def _guard_targets(state: State, spec: StrategySpec, floor: int, counts: Mapping
 
 def _random_pick(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ctx, idx_active: np.ndarray,
                  strategy: Mapping[str, int], counts: Mapping[str, int]) -> tuple[np.ndarray, str]:
-    """``RandomUnderSampler(sampling_strategy=strategy, random_state=seed).sample_indices_`` on the active rows.
+    """Random rows to keep of every class in ``strategy`` (positions in ``idx_active``).
 
-    The same draws (one RandomState, classes in sorted order, ``choice`` without replacement
-    among each class's rows in row order), on class codes instead of text labels.
+    Each class draws from its own stream (:func:`~core.strategies.state.class_rng`: the seed and the
+    class name) among its rows in row order, so the rows it keeps never depend on the other classes
+    (imbalanced-learn's RandomUnderSampler draws every class from one stream: same counts, other rows).
     """
-    rs = np.random.RandomState(ctx.seed)
     codes = state.yc[idx_active]
     small = codes.astype(np.int16) if len(state.names) < 2**15 else codes
     order = np.argsort(small, kind="stable")  # positions in idx_active, grouped by class, ascending
@@ -98,8 +98,9 @@ def _random_pick(state: State, spec: StrategySpec, p: Mapping[str, Any], ctx: Ct
         members = order[bounds[i] : bounds[i + 1]]
         if not len(members):
             continue
-        if c in strategy:
-            members = members[rs.choice(len(members), size=int(strategy[c]), replace=False)]
+        if c in strategy and int(strategy[c]) < len(members):
+            keep = class_rng(ctx.seed, c).choice(len(members), size=int(strategy[c]), replace=False)
+            members = members[np.sort(keep)]
         parts.append(members)
     return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)), "random under-sampling"
 

@@ -192,15 +192,65 @@ def test_same_as_imbalanced_learn(dataset):
             assert len(common) >= 0.95 * m, (dataset, name)
             continue
         assert r.counts_after == counts_i, (dataset, name, params)
+        if name in OWN_STREAMS:
+            # Skewlab draws every class from its own stream (seed, class name): imbalanced-learn's counts,
+            # other rows (see test_random_samplers_draw_each_class_from_its_own_stream)
+            _own_stream_rows(sp, r, name, params)
+            continue
         if hasattr(est, "sample_indices_") and r.n_synthetic == 0:
             assert np.array_equal(sp.rows[np.sort(est.sample_indices_)], r.row), (dataset, name, params)
-        if name in ("smote", "random_over"):
+        if name == "smote":
             np.testing.assert_array_equal(r.X[r.origin == "synthetic"], X_i[len(sp.X):])
         if name in ("smote_enn", "smote_tomek"):
             # identical cleaned set: same multiset of rows
             ours = np.round(r.X, 10)
             theirs = np.round(X_i, 10)
             assert sorted(map(tuple, ours)) == sorted(map(tuple, theirs)), (dataset, name)
+
+
+#: Strategies whose classes draw from their own stream (core.strategies.state.class_rng), not from
+#: imbalanced-learn's one stream over the classes in order.
+OWN_STREAMS = ("random_over", "random_under")
+
+
+def _own_stream_rows(sp, r, name, params):
+    """What a random sampler's rows must be: every original row kept (over) or a subset of them with no
+    synthetic row (under); every copy of a real row of its class, exactly (no shrinkage) or near it."""
+    if name == "random_under":
+        assert r.n_synthetic == 0
+        assert np.isin(r.row, sp.rows).all() and len(np.unique(r.row)) == len(r.row)
+        assert sorted(r.row.tolist() + r.removed_rows.tolist()) == sp.rows.tolist()
+        np.testing.assert_array_equal(r.X, sp.X[sp.position_of(r.row)])
+        return
+    syn = r.origin == "synthetic"
+    np.testing.assert_array_equal(r.row[~syn], sp.rows)  # every original row kept
+    seeds = sp.position_of(r.seed_row[syn])
+    assert np.array_equal(sp.y[seeds], r.y[syn])  # a copy of a row of its own class
+    assert (r.neighbor_row[syn] == -1).all() and np.isnan(r.alpha[syn]).all()
+    if params.get("shrinkage", 0) == 0:
+        np.testing.assert_array_equal(r.X[syn], sp.X[seeds])
+    else:
+        assert not np.array_equal(r.X[syn], sp.X[seeds]) and np.isfinite(r.X[syn]).all()
+
+
+def test_random_samplers_draw_each_class_from_its_own_stream():
+    """A class's random rows depend on its rows, the seed and its name only: without another class, or
+    with it under another name, they are the same rows; another seed draws other rows."""
+    sp = space("ecoli")
+    counts = sp.class_counts()
+    big, other = sorted(counts, key=lambda c: -counts[c])[:2]
+    small = min(counts, key=lambda c: (counts[c], c))
+    for name, target in (("random_over", "floor:60"), ("random_under", "cap:40")):
+        whole = resample(sp, name, target=target, params=guard_off(name), seed=5)
+        part = resample(sp.subset(np.flatnonzero(sp.y != other)), name, target=target, params=guard_off(name), seed=5)
+        for cls in (big, small):
+            def rows(res, cls=cls):
+                mine = res.y == cls
+                return sorted(zip(res.row[mine].tolist(), res.seed_row[mine].tolist()))
+            assert rows(whole) == rows(part), (name, cls)
+        again = resample(sp, name, target=target, params=guard_off(name), seed=6)
+        assert again.counts_after == whole.counts_after
+        assert not (np.array_equal(again.seed_row, whole.seed_row) and np.array_equal(again.row, whole.row))
 
 
 # ------------------------------------------------------------------ outliers
