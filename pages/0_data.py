@@ -6,6 +6,7 @@ import streamlit as st
 from core.data import LEAK_MAX_COLUMNS, ROLES, multi_valued_share
 from core.data import io as cio
 from core.errors import SkewlabError
+from core.text import DEFAULT_ENCODER, ENCODERS, available_encoders, estimate_seconds
 from ui import common as ui
 from ui import nav
 
@@ -203,5 +204,32 @@ if not any(features.values()):
                "cannot run. Give at least one column a feature role.", icon=":material/warning:")
 else:
     st.caption("Features: " + "; ".join(f"{k} {len(v)}" for k, v in features.items()))
+
+# ------------------------------------------------------------------ text encoder
+if features["text"]:
+    st.subheader("Text features")
+    usable = available_encoders()
+    if st.session_state.get("choice_text_encoder") not in usable:
+        st.session_state["choice_text_encoder"] = DEFAULT_ENCODER
+    encoder = st.selectbox(
+        "Text encoder", usable, key="choice_text_encoder", format_func=lambda k: ENCODERS[k].label,
+        help="How the text columns become numbers for the strategies, the map and the classifiers. "
+             + " ".join(f"{s.label}: {s.summary}" for s in ENCODERS.values()))
+    st.caption(ENCODERS[encoder].summary)
+    missing = [s for s in ENCODERS.values() if not s.available()]
+    if missing:
+        st.caption("Not installed here: " + "; ".join(f"{s.label} (`{s.install}`)" for s in missing) + ".")
+    if encoder == "minilm":
+        cells = [frame[c].astype("string").fillna("") for c in features["text"]]
+        docs = cells[0] if len(cells) == 1 else cells[0].str.cat(cells[1:], sep=" ")
+        try:
+            seconds = estimate_seconds(encoder, docs.tolist())
+        except Exception as exc:  # the estimate is advice: the page goes on without it
+            seconds = None
+            st.caption(f"No time estimate ({type(exc).__name__}).")
+        if seconds is not None:
+            st.info(f"The full model embeds the {len(docs):,} rows' text once, in about {seconds:,.0f} s on this "
+                    "machine (measured here; repeated texts and texts embedded before are not embedded again). A "
+                    "progress bar with the time left shows while it runs.", icon=":material/timer:")
 
 nav.link(nav.SKEW, label="Next: see the skew", icon=":material/arrow_forward:")

@@ -138,7 +138,10 @@ with st.expander("Seed and feature space"):
     st.session_state.setdefault("choice_seed", 0)
     st.session_state.setdefault("choice_text_dim", 64)
     s1.number_input("Seed", min_value=0, max_value=2**32 - 1, step=1, key="choice_seed")
-    s2.number_input("Text dimensions (TF-IDF → SVD)", min_value=2, max_value=512, step=8, key="choice_text_dim")
+    tfidf = runs.text_encoder() == "tfidf"
+    s2.number_input("Text dimensions (TF-IDF → SVD)", min_value=2, max_value=512, step=8, key="choice_text_dim",
+                    disabled=not tfidf, help=None if tfidf else "Only for the TF-IDF text encoder (Data page); the "
+                    "MiniLM encoders have a fixed width (256 or 384).")
     roles = st.session_state["roles"]
     st.caption("Features: " + ", ".join(f"{c} ({r})" for c, r in roles.items() if r in ("numeric", "categorical", "text"))
                + ". Change roles on the Data page.")

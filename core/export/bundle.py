@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.data import LoadedTable
@@ -22,7 +23,10 @@ from core.export.report import build_report
 from core.export.typed import types_numbers
 from core.export.write import EXTENSIONS, ZIP_TIME, format_of, write_table
 
-__all__ = ["bundle_name", "export_bundle", "member_names"]
+__all__ = ["FEATURES_MEMBER", "bundle_name", "export_bundle", "feature_table", "member_names"]
+
+#: The feature vectors in a bundle (``export_bundle(features=True)``).
+FEATURES_MEMBER = "features.parquet"
 
 
 def bundle_name(input_name: str, strategy: str) -> str:
@@ -49,7 +53,57 @@ TYPED_NOTE = ("Number columns: a CSV column whose every cell is a plain number i
               "money signs) stays text, cell for cell.")
 
 
-def _readme(applied: Applied, fmt: str, neutralize: bool, applied_typed: bool = False) -> str:
+def feature_table(applied: Applied) -> pd.DataFrame:
+    """The feature vector of every row of ``applied.output``, in the same order.
+
+    Columns: ``skewlab_row`` and ``skewlab_origin`` as in the output, then one float64 column per
+    feature (``FeatureSpace.feature_names``: numeric columns standardized, ``column=value`` one-hot
+    columns, ``text:i`` the text block). Original rows that were learned from have their feature
+    space row, synthetic rows the vector the strategy made; rows the strategy never saw (no label,
+    the test part of a split) are empty (NaN).
+    """
+    res, out = applied.result, applied.output
+    names = list(applied.space.feature_names)
+    X = np.full((len(out), len(names)), np.nan)
+    rows = out["skewlab_row"].to_numpy(dtype="float64", na_value=np.nan)
+    original = ~np.isnan(rows)
+    kept = np.flatnonzero(res.row >= 0)
+    ids = res.row[kept]
+    order = np.argsort(ids, kind="stable")
+    wanted = rows[original].astype(np.int64)
+    at = np.clip(np.searchsorted(ids[order], wanted), 0, max(len(ids) - 1, 0))
+    found = (ids[order][at] == wanted) if len(ids) else np.zeros(len(wanted), dtype=bool)
+    X[np.flatnonzero(original)[found]] = res.X[kept[order[at[found]]]]
+    synthetic = np.flatnonzero(res.row < 0)
+    if len(synthetic) != int((~original).sum()):
+        raise RuntimeError("The output's synthetic rows do not match the result's; the feature table would be misaligned.")
+    X[~original] = res.X[synthetic]
+    cols = {"skewlab_row": out["skewlab_row"], "skewlab_origin": out["skewlab_origin"]}
+    features = pd.DataFrame(X, columns=[n if n not in cols else f"feature:{n}" for n in names])
+    return pd.concat([pd.DataFrame(cols).reset_index(drop=True), features], axis=1)
+
+
+def _features_parquet(applied: Applied) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(feature_table(applied), preserve_index=False), buf, compression="zstd")
+    return buf.getvalue()
+
+
+#: What README.txt says about features.parquet.
+FEATURES_NOTE = (
+    f"{FEATURES_MEMBER}: the feature vector of every row of the balanced table, row for row (same order):",
+    "  skewlab_row, skewlab_origin, then one float64 column per feature (numeric columns standardized,",
+    "  column=value one-hot columns, text:0.. the text block made by the recipe's text encoder). Synthetic",
+    "  rows carry the vector their strategy made; rows the strategy never saw (no label, test part) are empty.",
+    "  Train a model on them, e.g. pandas.read_parquet('features.parquet') with the label column of the",
+    "  balanced table as target; the recipe's features.text_encoder says how the text was embedded.",
+)
+
+
+def _readme(applied: Applied, fmt: str, neutralize: bool, applied_typed: bool = False, features: bool = False) -> str:
     r = applied.recipe
     names = member_names(fmt)
     lines = [
@@ -74,6 +128,7 @@ def _readme(applied: Applied, fmt: str, neutralize: bool, applied_typed: bool = 
         "recipe.json: every choice; replay with",
         f"  python -m core apply --recipe recipe.json --input {r.input.name} --output {names['data']}",
         "report.html: skew before and after and what else was available; opens offline.",
+        *(FEATURES_NOTE if features else ()),
         "",
     ]
     if applied_typed:
@@ -96,6 +151,7 @@ def export_bundle(
     neutralize: bool = True,
     applied: Applied | None = None,
     report_extras: Mapping[str, Any] | None = None,
+    features: bool = False,
 ) -> bytes:
     """The export bundle: a zip of the balanced data, removed rows, recipe.json, report.html, README.txt.
 
@@ -113,6 +169,8 @@ def export_bundle(
     report_extras : mapping, optional
         Extra sections for the report (see :func:`core.export.report.build_report`: ``map_figure``,
         ``audit_table``, ``evaluation_table``...).
+    features : bool
+        Also write :data:`FEATURES_MEMBER`, the feature vector of every output row (:func:`feature_table`).
 
     Returns
     -------
@@ -133,8 +191,10 @@ def export_bundle(
         (names["removed"], write_table(removed, fmt, neutralize=neutralize, sheet="removed")),
         (names["recipe"], recipe.to_json().encode("utf-8")),
         (names["report"], html.encode("utf-8")),
-        (names["readme"], _readme(applied, fmt, neutralize, types_numbers(table, fmt)).encode("utf-8")),
+        (names["readme"], _readme(applied, fmt, neutralize, types_numbers(table, fmt), features).encode("utf-8")),
     ]
+    if features:
+        members.insert(2, (FEATURES_MEMBER, _features_parquet(applied)))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, body in members:

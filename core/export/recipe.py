@@ -21,6 +21,7 @@ from core.data import MAX_CATEGORIES, ROLES, TEXT_DIM, FeatureConfig
 from core.errors import RecipeError, SkewlabError
 from core.params import SEED, Choice, Constraint, Interval, check, shown
 from core.strategies import SMALL_CLASS_CHOICES, TargetSpec, coerce_target, parse_pipeline, validate_params
+from core.text import ENCODERS, get_spec
 
 #: Version of the recipe format (bump when a field changes meaning).
 SCHEMA_VERSION = 1
@@ -128,6 +129,9 @@ class Recipe:
     scope : ScopeSpec
     versions : dict library -> version (informational)
     schema_version : int
+    text_encoder_sha256 : str or None
+        sha256 of the text encoder's weights the recipe was made with (None: the encoder has no
+        weights, or the recipe did not say; written as this Skewlab's).
     """
 
     input: InputSpec
@@ -142,6 +146,7 @@ class Recipe:
     scope: ScopeSpec = field(default_factory=ScopeSpec)
     versions: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+    text_encoder_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (the recipe.json layout)."""
@@ -166,6 +171,8 @@ class Recipe:
                 "text_dim": int(f.text_dim),
                 "max_categories": int(f.max_categories),
                 "seed": int(f.seed),
+                "text_encoder": f.text_encoder,
+                "text_encoder_sha256": self.encoder_sha256(),
             },
             "strategy": self.strategy,
             "params": _plain(self.params),
@@ -175,6 +182,10 @@ class Recipe:
             "scope": {"kind": self.scope.kind, "test_share": float(self.scope.test_share), "seed": int(self.scope.seed)},
             "versions": dict(self.versions),
         }
+
+    def encoder_sha256(self) -> str | None:
+        """sha256 of the text encoder's weights: the recipe's, else this Skewlab's (None: no weights)."""
+        return self.text_encoder_sha256 or get_spec(self.features.text_encoder).weights_sha256
 
     def to_json(self) -> str:
         """The recipe as indented JSON text (deterministic: same recipe, same text)."""
@@ -428,7 +439,7 @@ def recipe_from_dict(obj: Any) -> Recipe:
     input_spec = _read_input(top["input"])
     roles = _read_roles(top["roles"])
     label = _read_label(top["label"], roles)
-    features = _read_features(top["features"], roles)
+    features, encoder_sha = _read_features(top["features"], roles)
     strategy, params = _read_strategy(top["strategy"], top["params"])
     target = parse_target_text(_str(top["target"], "target", max_len=MAX_BYTES)).to_text()
     small = _checked(top.get("small_classes", "error"), "small_classes", Choice(SMALL_CLASS_CHOICES))
@@ -448,6 +459,7 @@ def recipe_from_dict(obj: Any) -> Recipe:
         scope=scope,
         versions=versions,
         schema_version=SCHEMA_VERSION,
+        text_encoder_sha256=encoder_sha,
     )
 
 
@@ -508,9 +520,10 @@ def _read_label(value: Any, roles: Mapping[str, str]) -> LabelSpec:
     return label
 
 
-def _read_features(value: Any, roles: Mapping[str, str]) -> FeatureConfig:
+def _read_features(value: Any, roles: Mapping[str, str]) -> tuple[FeatureConfig, str | None]:
+    """The feature config and the text encoder's weights sha256 (a recipe without ``text_encoder`` used TF-IDF)."""
     feat = _obj(value, "features", required=("numeric", "categorical", "text"),
-                optional=("text_dim", "max_categories", "seed"))
+                optional=("text_dim", "max_categories", "seed", "text_encoder", "text_encoder_sha256"))
     features = FeatureConfig(
         numeric=_str_list(feat["numeric"], "features.numeric"),
         categorical=_str_list(feat["categorical"], "features.categorical"),
@@ -518,14 +531,19 @@ def _read_features(value: Any, roles: Mapping[str, str]) -> FeatureConfig:
         text_dim=_checked(feat.get("text_dim", 64), "features.text_dim", TEXT_DIM),
         max_categories=_checked(feat.get("max_categories", 30), "features.max_categories", MAX_CATEGORIES),
         seed=_checked(feat.get("seed", 0), "features.seed", SEED),
+        text_encoder=_checked(feat.get("text_encoder", "tfidf"), "features.text_encoder", Choice(tuple(ENCODERS))),
     )
+    sha = _str(feat.get("text_encoder_sha256"), "features.text_encoder_sha256", optional=True, max_len=64)
+    if sha is not None and (not _HEX64.match(sha) or get_spec(features.text_encoder).weights_sha256 is None):
+        raise RecipeError(f"{_where('features.text_encoder_sha256')} must be 64 lowercase hex digits for an encoder "
+                          f"with weights, and null for {features.text_encoder!r}; got {shown(repr(sha))}.")
     for kind in ("numeric", "categorical", "text"):
         for col in getattr(features, kind):
             if roles.get(col) != kind:
                 raise RecipeError(f"{_where('features.' + kind)} names {col[:60]!r}, whose role in 'roles' is {roles.get(col)!r}.")
     if not features.columns:
         raise RecipeError(f"{_where('features')} names no feature column.")
-    return features
+    return features, sha
 
 
 def _read_strategy(value: Any, params: Any) -> tuple[str, dict[str, Any]]:

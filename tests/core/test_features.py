@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,7 +110,15 @@ def test_from_roles_and_real_catalog():
     sp = build_features(frame, labels, cfg)
     assert sp.X.shape[0] == int(labels.notna().sum())
     assert np.isfinite(sp.X).all()
+    # the default text encoder (minilm-static) gives unit vectors of fixed weights, scaled by a constant:
+    # every title with a known token has squared length TEXT_BLOCK_VARIANCE (4), whatever the catalog
     text = sp.X[:, sp.blocks["(text)"]]
+    assert text.shape[1] == 256
+    assert np.allclose((text**2).sum(axis=1), 4.0, rtol=1e-5)
+    # TF-IDF is fitted on the catalog: centred, total variance 4
+    sp = build_features(frame, labels, replace(cfg, text_encoder="tfidf"))
+    text = sp.X[:, sp.blocks["(text)"]]
+    assert text.shape[1] == 8
     assert text.var(axis=0).sum() == pytest.approx(4.0, rel=1e-6)
 
 
