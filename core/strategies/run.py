@@ -3,8 +3,10 @@
 :func:`resample` returns a :class:`~core.strategies.result.ResampleResult`: kept original rows
 first (in row-id order), then synthetic rows. Every synthetic row knows its seed row, its
 neighbour and the interpolation weight where the method has them; every removed original row has
-a reason. Each step is run by its spec's ``runner`` (see the family modules); SMOTE, random
-over-sampling, Tomek links, ENN and NCR give the same rows as imbalanced-learn with the same seed.
+a reason. Each step is run by its spec's ``runner`` (see the family modules); SMOTE, Tomek links,
+ENN and NCR give the same rows as imbalanced-learn with the same seed; random over- and
+under-sampling draw each class from its own stream (:func:`core.strategies.state.class_seed`):
+imbalanced-learn's counts, other rows.
 """
 
 from __future__ import annotations

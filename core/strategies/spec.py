@@ -136,6 +136,8 @@ class StrategySpec:
     reference: str = ""
     runner: Runner | None = None
     seeded: bool = False
+    #: Much slower than its family (left out of the search's default space).
+    slow: bool = False
     snippet: Callable[..., list[str]] | None = None
     snippet_kwargs: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     snippet_imports: tuple[str, ...] = ()
