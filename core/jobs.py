@@ -95,10 +95,11 @@ class Gate:
 
     @contextlib.contextmanager
     def slot(self, what: str, *, owner: str = "", memory: int | None = None,
-             on_wait: Callable[[Waiting], None] | None = None, cancel: Callable[[], bool] | None = None) -> Iterator[None]:
+             on_wait: Callable[[Waiting], None] | None = None, cancel: Callable[[], bool] | None = None,
+             hint: str = "") -> Iterator[None]:
         """Hold a slot for the ``with`` block: wait in arrival order (``on_wait`` told every
         ``poll_s`` seconds), refuse a job whose ``memory`` (bytes) is more than the machine has
-        available, give up the place when ``cancel()`` says so.
+        available (``hint``: what makes the job smaller), give up the place when ``cancel()`` says so.
 
         Raises
         ------
@@ -107,7 +108,7 @@ class Gate:
         JobWithdrawn
             ``cancel()`` said so while the job waited.
         """
-        self._check_memory(what, memory)
+        self._check_memory(what, memory, hint)
         ticket = self._enter(what, owner)
         try:
             self._wait(ticket, on_wait, cancel)
@@ -120,14 +121,14 @@ class Gate:
                     self._running.remove(ticket)
                 self._lock.notify_all()
 
-    def _check_memory(self, what: str, memory: int | None) -> None:
+    def _check_memory(self, what: str, memory: int | None, hint: str = "") -> None:
         free = available_memory()
         if memory is not None and free is not None and memory > free:
             from core.data.io import human_bytes
 
             raise JobRefused(f"{what} would need about {human_bytes(memory)} of memory; the server has "
                              f"{human_bytes(free)} available now, so it was not started.",
-                             hint="Use a row budget or fewer strategies, or try again when other jobs have finished.")
+                             hint=f"{hint or 'Make the job smaller'}, or try again when other jobs have finished.")
 
     def _enter(self, what: str, owner: str) -> _Ticket:
         with self._lock:

@@ -95,6 +95,7 @@ st.caption(f"Target **{request['target']}**, small classes **{request['small_cla
            "(from the Strategies page); head / tail bounds from the Skew page "
            f"(> {head_min} / < {tail_max} rows).")
 refusal = None
+est = None
 if request["classifiers"]:
     try:
         est = estimate_evaluation(
@@ -165,7 +166,8 @@ def _still_wanted() -> bool:
 
 
 def _evaluate():
-    with admission.heavy("Evaluation"):
+    with admission.heavy("Evaluation", memory=est.bytes_needed if est is not None and asked == request else None,
+                         smaller="Lower the row budget or leave out the strategy with the largest training part"):
         return evaluate(
             space, asked["strategies"], classifier=asked["classifiers"], folds=asked["folds"], repeats=asked["repeats"],
             seed=asked["seed"], target=asked["target"], small_classes=asked["small_classes"], head_min=asked["head_min"],

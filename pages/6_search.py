@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.errors import SkewlabError
 from core.evaluation import CLASSIFIERS, DEFAULT_CLASSIFIER, METRICS
-from core.search import DEFAULT_MAX_ROWS, OPTIMISTIC, default_space, handover, search
+from core.search import DEFAULT_MAX_ROWS, OPTIMISTIC, default_space, handover, search, search_bytes
 from core.search.chart import trials_figure
 from core.strategies import SMALL_CLASS_CHOICES
 from ui import admission, cache, nav, runs
@@ -138,7 +138,8 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def _search():
-    with admission.heavy("Search"):  # a heavy job: waits its turn like the Evaluate page's
+    memory = search_bytes(space.n_rows, space.X.shape[1], asked["max_rows"], float(asked["space"].get("max_growth", 1.0)))
+    with admission.heavy("Search", memory=memory, smaller="Lower the row budget of the trials"):  # a heavy job: waits its turn like the Evaluate page's
         return search(space, budget_s=asked["budget_s"], n_trials=asked["n_trials"], objective=asked["objective"],
                       search_space=asked["space"], folds=asked["folds"], seed=asked["seed"],
                       confirm_share=asked["confirm_share"], small_classes=asked["small_classes"],

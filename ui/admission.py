@@ -23,9 +23,11 @@ def _words(what: str, w: Waiting) -> str:
 
 
 @contextlib.contextmanager
-def heavy(what: str, *, memory: int | None = None) -> Iterator[None]:
+def heavy(what: str, *, memory: int | None = None, smaller: str = "") -> Iterator[None]:
     """Hold a heavy-job slot for the block. While waiting, a note says where the analyst is in the queue
-    (redrawn every quarter second: a Stop click or a rerun ends the wait there, and the place is freed)."""
+    (redrawn every quarter second: a Stop click or a rerun ends the wait there, and the place is freed).
+    A job whose ``memory`` estimate is more than the server has available is refused; ``smaller`` says how
+    to make it smaller."""
     box = st.empty()
     shown = {"any": False}
 
@@ -33,7 +35,7 @@ def heavy(what: str, *, memory: int | None = None) -> Iterator[None]:
         shown["any"] = True
         box.info(_words(what, w))
 
-    with GATE.slot(what, owner=_owner(), memory=memory, on_wait=on_wait):
+    with GATE.slot(what, owner=_owner(), memory=memory, on_wait=on_wait, hint=smaller):
         if shown["any"]:
             box.empty()
         yield

@@ -17,7 +17,7 @@ import streamlit as st
 
 from core.charts import real_hover_text
 from core.data import FeatureSpace
-from core.mapping import TRANSFORMED, Projection, assemble, fit_base, place, placement_kinds, placement_note
+from core.mapping import TRANSFORMED, Projection, assemble, fit_base, fit_bytes, place, placement_kinds, placement_note
 from core.mapping.audit import Audit, audit
 from core.mapping.hover import synthetic_hover_text
 from ui import admission, cache, runs
@@ -50,7 +50,8 @@ def projection(key: tuple, space: FeatureSpace, outcomes: Sequence[RunOutcome], 
     base_key = ("map-base", key[0], method, int(cap), int(seed), int(head_min))
     computed = base_key not in heavy
     def fit():
-        with admission.heavy("Map"):
+        with admission.heavy("Map", memory=fit_bytes(space.n_rows, space.X.shape[1], cap),
+                             smaller="Fit the map on fewer real rows (Fit on at most … real rows) or use PCA"):
             return fit_base(space, method=method, cap=int(cap), seed=int(seed), head_min=int(head_min), progress=progress)
 
     base = heavy.get(base_key, fit)

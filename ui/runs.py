@@ -91,11 +91,24 @@ def _resample(space_key: tuple, name: str, params_json: str, target: str, small_
               space: FeatureSpace, progress: Callable | None = None) -> ResampleResult:
     key = ("resample", space_key, name, params_json, target, small_classes, seed)
     def compute() -> ResampleResult:
-        with admission.heavy("Strategy run"):
+        with admission.heavy("Strategy run", memory=_run_bytes(space, name, params_json, target, small_classes),
+                             smaller="Use a smaller target (a tail floor such as floor:20) or fewer strategies"):
             return resample(space, name, params=json.loads(params_json), target=target, small_classes=small_classes,
                             seed=seed, progress=progress)
 
     return cache.results_cache().get(key, compute)
+
+
+def _run_bytes(space: FeatureSpace, name: str, params_json: str, target: str, small_classes: str) -> int | None:
+    """The run's memory estimate (``core.strategies.cost``) for the admission check; None when the
+    parameters do not validate (the run then says why)."""
+    from core.strategies.cost import estimate
+
+    try:
+        return estimate(space.class_counts(), space.X.shape[1], name, target=target, params=json.loads(params_json),
+                        small_classes=small_classes).bytes_needed
+    except SkewlabError:
+        return None
 
 
 def space_key(table, choice, text_dim: int) -> tuple:

@@ -78,6 +78,8 @@ class EvaluationEstimate:
         Strategy key -> estimated seconds of one fold (resample, fit every classifier, score).
     seconds : float
         The whole run on ``n_jobs`` workers.
+    n_features : int
+        Columns of the feature matrix (for :attr:`bytes_needed`).
     """
 
     rows: int
@@ -94,6 +96,17 @@ class EvaluationEstimate:
     synthetic: dict[str, int] = field(default_factory=dict)
     seconds_per_task: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    n_features: int = 0
+
+    @property
+    def bytes_needed(self) -> int:
+        """Peak memory of the run, roughly: the evaluated matrix (written once for the workers), and per
+        worker its largest training part about three times over (the part, its resampled copy, the
+        classifier's working copy) with the test part and a class-by-feature model per classifier."""
+        d = max(self.n_features, 1)
+        _, most = self.largest if self.fit_rows else ("", 0)
+        per_worker = (3 * most + self.test_rows) * d * 8 + 4 * self.classes * d * 8 * max(len(self.classifiers), 1)
+        return int(self.rows * d * 8 + self.n_jobs * per_worker)
 
     @property
     def tasks(self) -> int:
@@ -169,7 +182,7 @@ def plan(counts: Mapping[str, int], unscored: Mapping[str, int], items: Sequence
         rows=sum(counts.values()), rows_total=int(rows_total), classes=len(counts), scored=len(counts) - len(unscored),
         unscored_rows=int(sum(unscored.values())), folds=folds, repeats=repeats, n_jobs=workers,
         classifiers=tuple(classifiers), test_rows=test_rows, fit_rows=fit_rows, synthetic=synthetic,
-        seconds_per_task=per_task, seconds=float(seconds),
+        seconds_per_task=per_task, seconds=float(seconds), n_features=int(n_features),
     )
 
 

@@ -20,6 +20,7 @@ from core.mapping.projection import (
     assemble,
     capped_sample,
     fit_base,
+    fit_bytes,
     fit_sample,
     place,
     placement_kinds,
@@ -29,6 +30,6 @@ from core.mapping.projection import (
 
 __all__ = [
     "AT_SEED", "CAP", "INTERPOLATED", "METHODS", "MIN_CAP", "PLACEMENTS", "PLACE_CAP", "TRANSFORMED", "Audit",
-    "BaseMap", "Projection", "assemble", "capped_sample", "fit_base", "fit_sample", "near_copy_threshold", "place",
+    "BaseMap", "Projection", "assemble", "capped_sample", "fit_base", "fit_bytes", "fit_sample", "near_copy_threshold", "place",
     "placement_kinds", "placement_note", "project", "summary_table",
 ]

@@ -294,6 +294,15 @@ def _check_width(r: ResampleResult, n_features: int) -> None:
         )
 
 
+def fit_bytes(n_rows: int, n_features: int, cap: int, *, neighbours: int = 15) -> int:
+    """Peak memory of :func:`fit_base`, roughly: the rows it fits on (at most ``cap``) a few times over
+    (scaled and reduced copies, the embedding's optimisation), their k-NN graph (indices, distances and
+    the fuzzy graph), and the other real rows placed afterwards in batches (their matrix and coordinates)."""
+    fitted = min(int(n_rows), int(cap))
+    d = max(int(n_features), 1)
+    return int(fitted * (4 * d + 6 * neighbours) * 8 + int(n_rows) * (d + 4) * 8)
+
+
 def fit_base(
     space: FeatureSpace,
     *,

@@ -12,12 +12,12 @@ from core.search.confirm import BOOTSTRAP, CONFIRMED, Confirmation, Scored, weig
 from core.search.objective import Objective
 from core.search.recipe import handover, winner_recipe
 from core.search.result import OPTIMISTIC, SearchResult, TrialResult, pareto_front
-from core.search.run import BUDGET_RANGE, DEFAULT_MAX_ROWS, search
+from core.search.run import BUDGET_RANGE, DEFAULT_MAX_ROWS, search, search_bytes
 from core.search.space import Candidate, SearchSpace, TargetBounds, default_space, param_range
 from core.search.split import hold_out
 
 __all__ = [
     "BOOTSTRAP", "BUDGET_RANGE", "CONFIRMED", "DEFAULT_MAX_ROWS", "OPTIMISTIC", "Candidate", "Confirmation",
     "Objective", "Scored", "SearchResult", "SearchSpace", "TargetBounds", "TrialResult", "default_space",
-    "handover", "hold_out", "param_range", "pareto_front", "search", "weighted_metrics", "winner_recipe",
+    "handover", "hold_out", "param_range", "pareto_front", "search", "search_bytes", "weighted_metrics", "winner_recipe",
 ]

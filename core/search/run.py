@@ -55,7 +55,7 @@ from core.search.split import Folds, groups_of, hold_out, make_folds
 from core.search.trials import COMPLETE, DUPLICATE, FAILED, PRUNED, SKIPPED, TrialRun, estimate_trial, run_trial
 from core.strategies import SMALL_CLASS_CHOICES
 
-__all__ = ["BUDGET_RANGE", "DEFAULT_MAX_ROWS", "MAX_REPEATS", "Progress", "search"]
+__all__ = ["BUDGET_RANGE", "DEFAULT_MAX_ROWS", "MAX_REPEATS", "Progress", "search", "search_bytes"]
 
 Progress = Callable[[float, str], None]
 BUDGET_RANGE = (1.0, 24 * 3600.0)
@@ -119,6 +119,14 @@ class _Run:
         left = f"{fmt_seconds(max(self.left(), 0))} left" + (f", trial {len(self.trials)} of {self.n_trials}"
                                                               if self.n_trials else "")
         self.progress(float(min(max(by_time, by_count), 1.0)), f"{message}{tail} ({left})")
+
+
+def search_bytes(n_rows: int, n_features: int, max_rows: int | None = DEFAULT_MAX_ROWS, max_growth: float = 1.0) -> int:
+    """Peak memory of :func:`search`, roughly: the catalog's matrix and its search part, and one trial's
+    training part (grown by at most ``max_growth``) about three times over with its test part."""
+    d = max(int(n_features), 1)
+    trial = int(n_rows) if max_rows is None else min(int(n_rows), int(max_rows))
+    return int((2 * int(n_rows) + 3 * trial * (1 + float(max_growth)) + trial) * d * 8)
 
 
 def search(
