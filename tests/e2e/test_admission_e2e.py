@@ -4,12 +4,19 @@ Session A starts an evaluation of the built-in sample. Session B starts another 
 not the same cached work) and sees that it is queued, number 1 of 1. Meanwhile session C uses the Data
 and Skew pages: they render (light pages never queue). B gives up its place with Stop; A stops its
 running evaluation, which frees the slot: B's next evaluation starts at once, with no queue note.
+
+A closed browser tab mid-evaluation stops the evaluation too: its worker processes exit and its matrix
+folder in /dev/shm is removed, and the slot it held is free for the next session.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import time
+from urllib.parse import urlparse
 
+import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -85,3 +92,73 @@ def test_a_queued_session_sees_its_place_light_pages_respond_and_stop_frees_the_
     finally:
         for page in (a, b, c):
             page.context.close()
+
+
+def _server(url: str) -> psutil.Process:
+    """The ``streamlit run`` process serving ``url`` (found by its port)."""
+    port = str(urlparse(url).port)
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = proc.info["cmdline"] or []
+        if "streamlit" in " ".join(cmd) and "--server.port" in cmd and cmd[cmd.index("--server.port") + 1] == port:
+            return proc
+    raise AssertionError(f"no streamlit process serves port {port}")
+
+
+def _workers(server: psutil.Process) -> set[int]:
+    """The server's evaluation worker processes (loky's resource tracker is not one: it outlives evaluations)."""
+    found = set()
+    for child in server.children(recursive=True):
+        try:
+            if "resource_tracker" not in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                found.add(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+def _matrix_folders(server: psutil.Process) -> list[str]:
+    return sorted(n for n in os.listdir("/dev/shm") if n.startswith(f"skewlab-eval-{server.pid}-"))
+
+
+def _until(check, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.2)
+    return check()
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm on this system")
+def test_a_closed_tab_mid_evaluation_leaves_no_worker_and_no_shared_memory(chromium, gated_url):
+    server = _server(gated_url)
+    before = _workers(server)
+    page = _session(chromium, gated_url)
+    closed = False
+    try:
+        _evaluate(page, folds=5, repeats=5)
+        expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+        assert _until(lambda: len(_workers(server) - before) >= 2 and _matrix_folders(server), 120), \
+            "the evaluation never started its two workers"
+        started = _workers(server) - before
+        page.context.close()  # the analyst closes the tab mid-run
+        closed = True
+    finally:
+        if not closed:
+            page.context.close()
+
+    def alive() -> list[int]:
+        return [pid for pid in started if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+
+    assert _until(lambda: not alive() and not _matrix_folders(server), 60), (alive(), _matrix_folders(server))
+    # the slot it held is free: another session's evaluation starts without queueing
+    other = _session(chromium, gated_url)
+    try:
+        _evaluate(other, folds=3)
+        expect(other.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+        expect(other.get_by_text(QUEUED)).to_have_count(0)
+        other.get_by_role("button", name="Stop").click()
+        expect(other.get_by_text("Evaluation stopped", exact=False)).to_be_visible(timeout=60_000)
+        expect(other.locator(EXCEPTION)).to_have_count(0)
+    finally:
+        other.context.close()
