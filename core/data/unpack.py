@@ -165,7 +165,13 @@ def check_parquet(raw: bytes, name: str) -> None:
     values = int(meta.num_rows) * max(int(meta.num_columns), 1) * 8
     need = max(declared, values)
     limit = unpacked_limit()
+    shape = f"{name} declares {int(meta.num_rows):,} rows x {meta.num_columns:,} columns (at least {_human(need)} once read)"
     if need > limit:
         raise LoadError(
-            f"{name} declares {int(meta.num_rows):,} rows x {meta.num_columns:,} columns (at least {_human(need)} once read), "
-            f"more than the {_human(limit)} unpacked-size limit.", hint="Upload a smaller part of it, or raise SKEWLAB_MAX_UNPACKED_MB on the server.")
+            f"{shape}, more than the {_human(limit)} unpacked-size limit.", hint="Upload a smaller part of it, or raise SKEWLAB_MAX_UNPACKED_MB on the server.")
+    ratio = _max_ratio()
+    if need > RATIO_FROM and need > ratio * max(len(raw), 1):
+        raise LoadError(
+            f"{shape} in a file of {_human(len(raw))}: more than {ratio:,.0f} times its size, which real tables do not "
+            "reach, so it was refused as a decompression bomb.",
+            hint="Write the file again without the repeated rows, or raise SKEWLAB_MAX_RATIO on the server.")

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -49,12 +50,12 @@ def _deflated(zf: zipfile.ZipFile, name: str, mib: int, line: bytes) -> None:
             fh.write(block)
 
 
-def zip_bomb(path: Path, unpacked_mib: int = 1024) -> None:
+def zip_bomb(path: Path, unpacked_mib: int = 384) -> None:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         _deflated(zf, "catalog.csv", unpacked_mib, b"1,2\n")
 
 
-def xlsx_bomb(path: Path, unpacked_mib: int = 1024) -> None:
+def xlsx_bomb(path: Path, unpacked_mib: int = 384) -> None:
     """The parts a reader looks for, with a worksheet of one repeated row."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
@@ -81,7 +82,8 @@ def parquet_bomb(path: Path, rows: int = 50_000_000) -> None:
 BOMBS = {
     "gzip": ("bomb.csv.gz", gzip_bomb, f"bomb.csv.gz unpacks to more than {LIMIT_MB}.0 MB, the unpacked-size limit"),
     "zip": ("bomb.zip", zip_bomb, f"catalog.csv in bomb.zip unpacks to more than {LIMIT_MB}.0 MB, the unpacked-size limit"),
-    "xlsx": ("bomb.xlsx", xlsx_bomb, f"bomb.xlsx unpacks to more than {LIMIT_MB}.0 MB, the unpacked-size limit"),
+    # stopped by the growth ratio (0.9 MB packed, past 200 times at 192 MB) before the size limit
+    "xlsx": ("bomb.xlsx", xlsx_bomb, "bomb.xlsx grows more than 200 times when unpacked (954.4 KB packed, over 192.0 MB so far)"),
     "members": ("many.zip", zip_of_many, "many.zip lists 1,000 files; Skewlab opens archives of at most 256"),
     "parquet": ("bomb.parquet", parquet_bomb, "bomb.parquet declares 50,000,000 rows x 2 columns (at least 762.9 MB once read), "
                                               f"more than the {LIMIT_MB}.0 MB unpacked-size limit"),
@@ -133,6 +135,19 @@ def test_a_file_that_grows_too_many_times_is_stopped_by_the_ratio_before_the_siz
     gzip_bomb(path, unpacked_mib=64)
     with pytest.raises(LoadError, match=r"^zeros\.csv\.gz grows more than 200 times when unpacked .* decompression bomb"):
         load_table(path)
+
+
+def test_a_parquet_file_declaring_far_more_than_its_size_is_refused_at_the_default_limit(monkeypatch, tmp_path):
+    """50M declared rows in 220 KB are within the default 4 GiB but 3,500 times the file: refused, not read."""
+    monkeypatch.delenv("SKEWLAB_MAX_UNPACKED_MB", raising=False)
+    monkeypatch.setattr(unpack, "_available_memory", lambda: 64 * 1024**3)
+    path = tmp_path / "bomb.parquet"
+    parquet_bomb(path)
+    size = unpack._human(path.stat().st_size)
+    with pytest.raises(LoadError, match=rf"^bomb\.parquet declares 50,000,000 rows x 2 columns \(at least 762\.9 MB once "
+                                        rf"read\) in a file of {re.escape(size)}: more than 200 times its size") as err:
+        load_table(path)
+    assert "SKEWLAB_MAX_RATIO" in err.value.hint
 
 
 def test_compressed_catalogs_within_the_limits_still_load(monkeypatch, tmp_path):
