@@ -2,7 +2,6 @@
 
 import json
 import math
-import time
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +22,7 @@ from core.evaluation import (
 from ui import admission, cache, nav, runs
 from ui import common as ui
 from ui.forms import strategy_label
+from ui.stoppable import Stoppable
 
 table, choice = ui.catalog_page(nav.EVALUATE)
 cfg = runs.run_config() or {}
@@ -140,29 +140,8 @@ def _stop() -> None:
     st.session_state["eval_stopped"] = "Evaluation stopped; nothing was kept. Change the settings or press Evaluate."
 
 
-stop_slot = st.empty()
-if running:
-    stop_slot.button("Stop", key="eval_stop", icon=":material/stop:", on_click=_stop,
-                     help="Stops the evaluation before its next training part and releases its worker processes.")
-bar = st.progress(0.0, text="Starting the cross-validation…") if running else None
-last = {"fraction": 0.0, "text": "Starting the cross-validation…", "tick": time.monotonic(),
-        "t0": time.monotonic()}
-
-
-def _progress(fraction: float, message: str) -> None:
-    if bar is not None:
-        last["fraction"], last["text"] = fraction, message
-        bar.progress(fraction, text=message)
-
-
-def _still_wanted() -> bool:
-    """Checked while the workers run. Redrawing the bar (at most once a second, with the time spent) lets
-    Streamlit end this run here when Stop is clicked; the evaluation then stops its workers."""
-    now = time.monotonic()
-    if bar is not None and now - last["tick"] >= 1.0:
-        last["tick"] = now
-        bar.progress(last["fraction"], text=f"{last['text']} · {now - last['t0']:,.0f} s so far")
-    return False
+run = Stoppable(running, key="eval_stop", on_stop=_stop, start="Starting the cross-validation…",
+                help="Stops the evaluation before its next training part and releases its worker processes.")
 
 
 def _evaluate():
@@ -172,33 +151,11 @@ def _evaluate():
             space, asked["strategies"], classifier=asked["classifiers"], folds=asked["folds"], repeats=asked["repeats"],
             seed=asked["seed"], target=asked["target"], small_classes=asked["small_classes"], head_min=asked["head_min"],
             tail_max=asked["tail_max"], group_counts=space.class_counts(), max_rows=asked["max_rows"], n_jobs=2,
-            on_error="skip", progress=_progress, max_fit_rows=asked["max_rows"], max_seconds=MAX_SECONDS,
-            cancel=_still_wanted)
+            on_error="skip", progress=run.progress, max_fit_rows=asked["max_rows"], max_seconds=MAX_SECONDS,
+            cancel=run.still_wanted)
 
 
-try:
-    ev = store.get(key, _evaluate)
-except EvaluationCancelled as exc:
-    stop_slot.empty()
-    if bar is not None:
-        bar.empty()
-    st.info(str(exc), icon=":material/stop_circle:")
-    st.stop()
-except SkewlabError as exc:
-    stop_slot.empty()
-    if bar is not None:
-        bar.empty()
-    ui.show_error(exc, where="Evaluation: ")
-    st.stop()
-except Exception as exc:  # never a traceback on the page
-    stop_slot.empty()
-    if bar is not None:
-        bar.empty()
-    ui.show_error(exc, where="Evaluation: ")
-    st.stop()
-stop_slot.empty()
-if bar is not None:
-    bar.empty()
+ev = run.outcome(lambda: store.get(key, _evaluate), where="Evaluation: ", stopped=(EvaluationCancelled,))
 
 # ------------------------------------------------------------------ what was evaluated
 if ev.sampling:

@@ -2,7 +2,6 @@
 
 import json
 import math
-import time
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +14,7 @@ from core.strategies import SMALL_CLASS_CHOICES
 from ui import admission, cache, nav, runs
 from ui import common as ui
 from ui.forms import SEARCH_WINNER, strategy_label
+from ui.stoppable import Stoppable
 
 table, choice = ui.catalog_page(nav.SEARCH)
 cfg = runs.run_config() or {}
@@ -125,39 +125,20 @@ def _stop() -> None:
     st.session_state["search_stopped"] = "Search stopped; nothing was kept. Change the settings or press Search."
 
 
-stop_slot = st.empty()
-if running:
-    stop_slot.button("Stop", key="search_stop", icon=":material/stop:", on_click=_stop)
-bar = st.progress(0.0, text="Holding out the confirmation rows…") if running else None
-started = time.monotonic()
-
-
-def _progress(fraction: float, message: str) -> None:
-    if bar is not None:
-        bar.progress(fraction, text=f"{message} · {time.monotonic() - started:,.0f} s so far")
+run = Stoppable(running, key="search_stop", on_stop=_stop, start="Holding out the confirmation rows…")
 
 
 def _search():
     memory = search_bytes(space.n_rows, space.X.shape[1], asked["max_rows"], float(asked["space"].get("max_growth", 1.0)))
-    with admission.heavy("Search", memory=memory, smaller="Lower the row budget of the trials"):  # a heavy job: waits its turn like the Evaluate page's
+    with admission.heavy("Search", memory=memory, smaller="Lower the row budget of the trials"):  # waits its turn
         return search(space, budget_s=asked["budget_s"], n_trials=asked["n_trials"], objective=asked["objective"],
                       search_space=asked["space"], folds=asked["folds"], seed=asked["seed"],
                       confirm_share=asked["confirm_share"], small_classes=asked["small_classes"],
                       max_rows=asked["max_rows"], head_min=asked["head_min"], tail_max=asked["tail_max"],
-                      progress=_progress)
+                      progress=run.progress)
 
 
-try:
-    result = store.get(key, _search)
-except Exception as exc:  # a SkewlabError is the analyst's to fix; anything else is shown, never a traceback
-    stop_slot.empty()
-    if bar is not None:
-        bar.empty()
-    ui.show_error(exc, where="Search: ")
-    st.stop()
-stop_slot.empty()
-if bar is not None:
-    bar.empty()
+result = run.outcome(lambda: store.get(key, _search), where="Search: ")
 
 # ------------------------------------------------------------------ the answer
 headline = result.summary()

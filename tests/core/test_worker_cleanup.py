@@ -38,7 +38,8 @@ def created_by(pid: int) -> list[str]:
     return sorted(n for n in os.listdir(SHM) if n.startswith((f"skewlab-eval-{pid}-", f"sem.loky-{pid}-")))
 
 
-def _until(check, timeout: float) -> bool:
+def until(check, timeout: float) -> bool:
+    """Whether ``check()`` comes true within ``timeout`` seconds (polled every 0.1 s)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if check():
@@ -56,7 +57,7 @@ def test_a_killed_cli_evaluation_leaves_no_worker_and_no_shared_memory(sig, tmp_
     parent = psutil.Process(proc.pid)
     try:
         # mid-run: its matrix is written for the workers and the workers are up
-        assert _until(lambda: any(n.startswith("skewlab-eval-") for n in created_by(proc.pid))
+        assert until(lambda: any(n.startswith("skewlab-eval-") for n in created_by(proc.pid))
                       and len(parent.children(recursive=True)) >= 2, 240), "the evaluation never started its workers"
         started = parent.children(recursive=True)
         assert created_by(proc.pid)
@@ -71,7 +72,7 @@ def test_a_killed_cli_evaluation_leaves_no_worker_and_no_shared_memory(sig, tmp_
     def alive() -> list[int]:
         return [p.pid for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
-    assert _until(lambda: not alive() and not created_by(proc.pid), 20), (alive(), created_by(proc.pid))
+    assert until(lambda: not alive() and not created_by(proc.pid), 20), (alive(), created_by(proc.pid))
 
 
 def test_a_cancelled_evaluation_leaves_no_worker_and_no_shared_memory():
@@ -90,6 +91,6 @@ def test_a_cancelled_evaluation_leaves_no_worker_and_no_shared_memory():
         evaluate(space, ["smote", "random_over"], classifier="logreg", folds=3, n_jobs=2, small_classes="random_over",
                  cancel=stop, progress=progress)
     assert len(err.value.workers) == 2 and folders
-    assert _until(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+    assert until(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
                                   for p in err.value.workers), 10)
     assert not any(n.startswith("skewlab-eval-") for n in created_by(os.getpid()))

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from urllib.parse import urlparse
 
 import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.core.test_worker_cleanup import until
 from tests.e2e.harness import running_server
 from tests.e2e.helpers import EXCEPTION, no_exception, open_page, wait_idle
 
@@ -120,15 +120,6 @@ def _matrix_folders(server: psutil.Process) -> list[str]:
     return sorted(n for n in os.listdir("/dev/shm") if n.startswith(f"skewlab-eval-{server.pid}-"))
 
 
-def _until(check, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.2)
-    return check()
-
-
 @pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm on this system")
 def test_a_closed_tab_mid_evaluation_leaves_no_worker_and_no_shared_memory(chromium, gated_url):
     server = _server(gated_url)
@@ -138,7 +129,7 @@ def test_a_closed_tab_mid_evaluation_leaves_no_worker_and_no_shared_memory(chrom
     try:
         _evaluate(page, folds=5, repeats=5)
         expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
-        assert _until(lambda: len(_workers(server) - before) >= 2 and _matrix_folders(server), 120), \
+        assert until(lambda: len(_workers(server) - before) >= 2 and _matrix_folders(server), 120), \
             "the evaluation never started its two workers"
         started = _workers(server) - before
         page.context.close()  # the analyst closes the tab mid-run
@@ -150,7 +141,7 @@ def test_a_closed_tab_mid_evaluation_leaves_no_worker_and_no_shared_memory(chrom
     def alive() -> list[int]:
         return [pid for pid in started if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
 
-    assert _until(lambda: not alive() and not _matrix_folders(server), 60), (alive(), _matrix_folders(server))
+    assert until(lambda: not alive() and not _matrix_folders(server), 60), (alive(), _matrix_folders(server))
     # the slot it held is free: another session's evaluation starts without queueing
     other = _session(chromium, gated_url)
     try:

@@ -1,0 +1,68 @@
+"""A long run the analyst can stop (Evaluate, Search): its Stop button, its progress bar with the time
+spent, and how it ends on the page.
+
+Streamlit ends a script run at its next page update once Stop is clicked (or the tab is closed), so the
+bar is redrawn while the run works (:meth:`Stoppable.still_wanted`, at most once a second): the run then
+stops there, and the core code's ``finally`` blocks release what it held (worker processes, its slot).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from ui import common as ui
+
+
+class Stoppable:
+    """The Stop button and progress bar of one run (both only while ``running``: a cached result shows neither)."""
+
+    def __init__(self, running: bool, *, key: str, on_stop: Callable[[], None], start: str, help: str | None = None):
+        self.slot = st.empty()
+        if running:
+            self.slot.button("Stop", key=key, icon=":material/stop:", on_click=on_stop, help=help)
+        self.bar = st.progress(0.0, text=start) if running else None
+        self.t0 = self.tick = time.monotonic()
+        self.fraction, self.text = 0.0, start
+
+    def _draw(self, now: float) -> None:
+        self.bar.progress(self.fraction, text=f"{self.text} · {now - self.t0:,.0f} s so far")
+
+    def progress(self, fraction: float, message: str) -> None:
+        """The run's progress callback: the bar shows ``message`` and the seconds spent."""
+        if self.bar is not None:
+            self.fraction, self.text = fraction, message
+            self._draw(time.monotonic())
+
+    def still_wanted(self) -> bool:
+        """A cancel callback that never cancels by itself: redrawing the bar lets Streamlit end the run when
+        Stop is clicked or the tab is closed."""
+        now = time.monotonic()
+        if self.bar is not None and now - self.tick >= 1.0:
+            self.tick = now
+            self._draw(now)
+        return False
+
+    def clear(self) -> None:
+        self.slot.empty()
+        if self.bar is not None:
+            self.bar.empty()
+
+    def outcome(self, compute: Callable[[], Any], *, where: str, stopped: tuple[type[BaseException], ...] = ()) -> Any:
+        """``compute()``'s result with the button and bar cleared. A ``stopped`` exception is shown as a note,
+        any other as an error (never a traceback); the page ends there."""
+        try:
+            result = compute()
+        except stopped as exc:
+            self.clear()
+            st.info(str(exc), icon=":material/stop_circle:")
+            st.stop()
+        except Exception as exc:  # a SkewlabError is the analyst's to fix; anything else is shown, never a traceback
+            self.clear()
+            ui.show_error(exc, where=where)
+            st.stop()
+        self.clear()
+        return result
