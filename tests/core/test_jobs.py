@@ -85,3 +85,46 @@ def test_slots_follow_the_setting_or_the_cores(monkeypatch):
     assert jobs.slots() == 1
     monkeypatch.setattr(jobs.os, "cpu_count", lambda: 16)
     assert jobs.slots() == 8
+
+
+def test_a_waiting_job_is_told_when_it_should_start_from_the_estimates_ahead(monkeypatch):
+    """One slot: A runs (expects 100 s, has run 30 s), B waits (expects 50 s), C waits behind B: C starts in
+    70 + 50 = 120 s. A job ahead without an estimate makes it unknown; a finished job's time becomes the
+    estimate of the next of its kind."""
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(jobs.time, "monotonic", lambda: clock["now"])
+    gate = Gate(capacity=1)
+    a = gate._enter("Evaluation", "a", 100.0)
+    gate._wait(a, None, None)  # the slot is free: A starts at once
+    b = gate._enter("Search", "b", 50.0)
+    c = gate._enter("Map", "c", None)
+    clock["now"] += 30.0
+    assert gate._start_s(b, clock["now"]) == pytest.approx(70.0)
+    assert gate._start_s(c, clock["now"]) == pytest.approx(120.0)
+    clock["now"] += 200.0  # A overruns its estimate: it may end any moment
+    assert gate._start_s(b, clock["now"]) == 0.0 and gate._start_s(c, clock["now"]) == pytest.approx(50.0)
+    d = gate._enter("Map", "d", None)
+    assert gate._start_s(d, clock["now"]) is None  # C, ahead of it, has no estimate
+    # two slots: B and C start as soon as either running job frees one
+    wide = Gate(capacity=2)
+    x = wide._enter("Evaluation", "x", 40.0)
+    wide._wait(x, None, None)
+    y = wide._enter("Evaluation", "y", 10.0)
+    wide._wait(y, None, None)
+    z = wide._enter("Evaluation", "z", 5.0)
+    assert wide._start_s(z, clock["now"]) == pytest.approx(10.0)
+
+
+def test_the_last_jobs_of_a_kind_give_the_estimate_when_a_job_has_none(monkeypatch):
+    clock = {"now": 0.0}
+    monkeypatch.setattr(jobs.time, "monotonic", lambda: clock["now"])
+    gate = Gate(capacity=1)
+    for took in (12.0, 30.0, 18.0):
+        with gate.slot("Map"):
+            clock["now"] += took
+    with pytest.raises(RuntimeError), gate.slot("Map"):  # a failed run says nothing of the next one's time
+        clock["now"] += 500.0
+        raise RuntimeError("failed")
+    ticket = gate._enter("Map", "m", None)
+    assert ticket.expected == pytest.approx(18.0)  # the median of 12, 30 and 18
+    assert gate._enter("Strategy run", "s", None).expected is None

@@ -65,6 +65,9 @@ def test_a_queued_session_sees_its_place_light_pages_respond_and_stop_frees_the_
 
         _evaluate(b, folds=4)
         expect(b.get_by_text(QUEUED)).to_be_visible(timeout=60_000)  # B waits behind A and says so
+        # ... with when it should start, from A's estimate (the Evaluate page's own)
+        expect(b.get_by_text(re.compile(r"Expected to start in about (\d+ s|\d+ min \d\d s) \(from the estimates of "
+                                        r"the jobs ahead\)"))).to_be_visible()
         expect(a.get_by_text(QUEUED)).to_have_count(0)
 
         # C: the light pages answer while A runs and B waits
