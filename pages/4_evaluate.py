@@ -147,7 +147,8 @@ run = Stoppable(running, key="eval_stop", on_stop=_stop, start="Starting the cro
 def _evaluate():
     known = est if est is not None and asked == request else None
     with admission.heavy("Evaluation", memory=known and known.bytes_needed, seconds=known and known.seconds,
-                         smaller="Lower the row budget or leave out the strategy with the largest training part"):
+                         smaller="Lower the row budget or leave out the strategy with the largest training part",
+                         progress=run.progress):
         return evaluate(
             space, asked["strategies"], classifier=asked["classifiers"], folds=asked["folds"], repeats=asked["repeats"],
             seed=asked["seed"], target=asked["target"], small_classes=asked["small_classes"], head_min=asked["head_min"],

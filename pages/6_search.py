@@ -130,7 +130,7 @@ run = Stoppable(running, key="search_stop", on_stop=_stop, start="Holding out th
 
 def _search():
     memory = search_bytes(space.n_rows, space.X.shape[1], asked["max_rows"], float(asked["space"].get("max_growth", 1.0)))
-    with admission.heavy("Search", memory=memory, seconds=float(asked["budget_s"]),  # waits its turn
+    with admission.heavy("Search", memory=memory, seconds=float(asked["budget_s"]), progress=run.progress,
                          smaller="Lower the row budget of the trials"):
         return search(space, budget_s=asked["budget_s"], n_trials=asked["n_trials"], objective=asked["objective"],
                       search_space=asked["space"], folds=asked["folds"], seed=asked["seed"],

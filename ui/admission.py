@@ -4,7 +4,7 @@ what runs ahead; their Stop button (or leaving the page) withdraws them, which f
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import streamlit as st
 
@@ -26,17 +26,21 @@ def _words(what: str, w: Waiting) -> str:
 
 
 @contextlib.contextmanager
-def heavy(what: str, *, memory: int | None = None, smaller: str = "", seconds: float | None = None) -> Iterator[None]:
+def heavy(what: str, *, memory: int | None = None, smaller: str = "", seconds: float | None = None,
+          progress: Callable[[float, str], None] | None = None) -> Iterator[None]:
     """Hold a heavy-job slot for the block. While waiting, a note says where the analyst is in the queue
     (redrawn every quarter second: a Stop click or a rerun ends the wait there, and the place is freed).
     A job whose ``memory`` estimate is more than the server has available is refused; ``smaller`` says how
-    to make it smaller; ``seconds`` is how long it expects to run (for the wait shown to those behind it)."""
+    to make it smaller; ``seconds`` is how long it expects to run (for the wait shown to those behind it);
+    ``progress`` (the run's progress bar) says that the run waits for a slot."""
     box = st.empty()
     shown = {"any": False}
 
     def on_wait(w: Waiting) -> None:
         shown["any"] = True
         box.info(_words(what, w))
+        if progress is not None:
+            progress(0.0, f"Waiting for a heavy-job slot (number {w.position} of {w.queued} in the queue)")
 
     with GATE.slot(what, owner=_owner(), memory=memory, on_wait=on_wait, hint=smaller, seconds=seconds):
         if shown["any"]:
