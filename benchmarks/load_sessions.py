@@ -54,6 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright, expect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -379,9 +380,12 @@ async def bomb_outcome(page, name: str, timeout_s: float) -> tuple[str, str]:
             ok = any(name in e and REFUSAL.search(e) for e in errors)
             return ("refused" if ok else "other error"), " | ".join(e[:300] for e in errors)
         fmt = metric(page, "Format")
-        if await fmt.count() and (shown := (await fmt.inner_text()).strip()) != "CSV":
-            rows = (await metric(page, "Rows").inner_text()).strip() if await metric(page, "Rows").count() else "?"
-            return "accepted", f"loaded as {shown}, {rows} rows"
+        try:  # the sample's metrics may vanish between the count and the read (the page reruns): look again
+            if await fmt.count() and (shown := (await fmt.inner_text(timeout=1_000)).strip()) != "CSV":
+                rows = await metric(page, "Rows").inner_text(timeout=1_000)
+                return "accepted", f"loaded as {shown}, {rows.strip()} rows"
+        except PlaywrightTimeout:
+            pass
         if time.monotonic() > deadline:
             return "no answer", f"neither a refusal nor a table after {timeout_s:.0f} s"
         await page.wait_for_timeout(250)

@@ -79,16 +79,18 @@ def _human(n: float) -> str:
     return human_bytes(n)
 
 
-def _guard(name: str, packed: int, unpacked: int, limit: int) -> None:
-    """Refuse once ``unpacked`` passes the limit or the expansion ratio."""
+def _guard(name: str, packed: int, unpacked: int, limit: int, *, declared: bool = False) -> None:
+    """Refuse once ``unpacked`` passes the limit or the expansion ratio (``declared``: the size the
+    archive states, before anything is read)."""
     if unpacked > limit:
         raise LoadError(f"{name} unpacks to more than {_human(limit)}, the unpacked-size limit; it was stopped there.",
                         hint=_WAY)
     ratio = _max_ratio()
     if unpacked > RATIO_FROM and unpacked > ratio * max(packed, 1):
         raise LoadError(
-            f"{name} grows more than {ratio:,.0f} times when unpacked ({_human(packed)} packed, over {_human(unpacked)} "
-            "so far): real tables do not, so it was stopped as a decompression bomb.", hint=_WAY)
+            f"{name} grows more than {ratio:,.0f} times when unpacked ({_human(packed)} packed, "
+            + (f"{_human(unpacked)} declared" if declared else f"over {_human(unpacked)} so far")
+            + "): real tables do not, so it was stopped as a decompression bomb.", hint=_WAY)
 
 
 def _drain(stream, name: str, packed: int, limit: int) -> bytes:
@@ -125,7 +127,7 @@ def read_member(zf: zipfile.ZipFile, member: str, name: str) -> bytes:
     """The bytes of one zip member, streamed within the limits (its declared size is not trusted)."""
     info = zf.getinfo(member)
     limit = unpacked_limit()
-    _guard(f"{member} in {name}", info.compress_size, min(info.file_size, limit + 1), limit)
+    _guard(f"{member} in {name}", info.compress_size, min(info.file_size, limit + 1), limit, declared=True)
     with zf.open(info) as fh:
         return _drain(fh, f"{member} in {name}", info.compress_size, limit)
 

@@ -137,6 +137,17 @@ def test_a_file_that_grows_too_many_times_is_stopped_by_the_ratio_before_the_siz
         load_table(path)
 
 
+def test_a_zip_member_declaring_too_much_growth_is_stopped_before_it_is_read(monkeypatch, tmp_path):
+    monkeypatch.setenv("SKEWLAB_MAX_UNPACKED_MB", "100000")
+    monkeypatch.setattr(unpack, "RATIO_FROM", 4 * MIB)
+    path = tmp_path / "zeros.zip"
+    zip_bomb(path, unpacked_mib=64)
+    packed = zipfile.ZipFile(path).getinfo("catalog.csv").compress_size
+    with pytest.raises(LoadError, match=rf"^catalog\.csv in zeros\.zip grows more than 200 times when unpacked "
+                                        rf"\({re.escape(unpack._human(packed))} packed, 64\.0 MB declared\)"):
+        load_table(path)
+
+
 def test_a_parquet_file_declaring_far_more_than_its_size_is_refused_at_the_default_limit(monkeypatch, tmp_path):
     """50M declared rows in 220 KB are within the default 4 GiB but 3,500 times the file: refused, not read."""
     monkeypatch.delenv("SKEWLAB_MAX_UNPACKED_MB", raising=False)
