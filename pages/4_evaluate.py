@@ -22,7 +22,7 @@ from core.evaluation import (
 from ui import admission, cache, nav, runs
 from ui import common as ui
 from ui.forms import strategy_label
-from ui.stoppable import Stoppable
+from ui.stoppable import Asked, Stoppable
 
 table, choice = ui.catalog_page(nav.EVALUATE)
 cfg = runs.run_config() or {}
@@ -112,20 +112,11 @@ if request["classifiers"]:
     except SkewlabError as exc:
         refusal = exc
         ui.show_error(exc, where="Evaluation: ")
-if st.button("Evaluate", type="primary", key="eval_run", disabled=not request["classifiers"] or refusal is not None):
-    st.session_state["choice_eval_request"] = request
-    st.session_state.pop("eval_stopped", None)
+pressed = st.button("Evaluate", type="primary", key="eval_run", disabled=not request["classifiers"] or refusal is not None)
 if not request["classifiers"]:
     st.warning("Pick at least one classifier.")
-if st.session_state.get("eval_stopped"):
-    st.info(st.session_state["eval_stopped"], icon=":material/stop_circle:")
-
-asked = st.session_state.get("choice_eval_request")
-if not asked:
-    st.stop()
-if asked != request:
-    st.caption(":material/info: The results below are for the last settings evaluated; press **Evaluate** to run "
-               "the new ones.")
+ASKED = Asked("eval", "Evaluation", "Evaluate", "evaluated")
+asked = ASKED.ask(request, pressed)
 
 # ------------------------------------------------------------------ run (cached by content)
 key = ("evaluate", runs.space_key(table, choice, asked["text_dim"]), json.dumps(asked, sort_keys=True),
@@ -133,14 +124,7 @@ key = ("evaluate", runs.space_key(table, choice, asked["text_dim"]), json.dumps(
 store = cache.results_cache()
 running = key not in store
 
-
-def _stop() -> None:
-    """The Stop button: the run in progress ends at its next check (its workers are stopped) and is not re-run."""
-    st.session_state["choice_eval_request"] = None
-    st.session_state["eval_stopped"] = "Evaluation stopped; nothing was kept. Change the settings or press Evaluate."
-
-
-run = Stoppable(running, key="eval_stop", on_stop=_stop, start="Starting the cross-validation…",
+run = Stoppable(running, key="eval_stop", on_stop=ASKED.stop, start="Starting the cross-validation…",
                 help="Stops the evaluation before its next training part and releases its worker processes.")
 
 

@@ -14,7 +14,7 @@ from core.strategies import SMALL_CLASS_CHOICES
 from ui import admission, cache, nav, runs
 from ui import common as ui
 from ui.forms import SEARCH_WINNER, strategy_label
-from ui.stoppable import Stoppable
+from ui.stoppable import Asked, Stoppable
 
 table, choice = ui.catalog_page(nav.SEARCH)
 cfg = runs.run_config() or {}
@@ -101,31 +101,16 @@ request = {
 }
 if not request["space"]["samplers"]:
     st.warning("Pick at least one sampler.")
-if st.button("Search", type="primary", key="search_run", disabled=not request["space"]["samplers"]):
-    st.session_state["choice_search_request"] = request
-    st.session_state.pop("search_stopped", None)
-if st.session_state.get("search_stopped"):
-    st.info(st.session_state["search_stopped"], icon=":material/stop_circle:")
-asked = st.session_state.get("choice_search_request")
-if not asked:
-    st.stop()
-if asked != request:
-    st.caption(":material/info: The results below are for the last settings searched; press **Search** to run the "
-               "new ones.")
+pressed = st.button("Search", type="primary", key="search_run", disabled=not request["space"]["samplers"])
+ASKED = Asked("search", "Search", "Search", "searched")
+asked = ASKED.ask(request, pressed)
 
 # ------------------------------------------------------------------ run (cached by content)
 key = ("search", runs.space_key(table, choice, asked["text_dim"]), json.dumps(asked, sort_keys=True))
 store = cache.heavy_cache()
 running = key not in store
 
-
-def _stop() -> None:
-    """The Stop button: Streamlit ends the run at its next progress update; nothing is kept."""
-    st.session_state["choice_search_request"] = None
-    st.session_state["search_stopped"] = "Search stopped; nothing was kept. Change the settings or press Search."
-
-
-run = Stoppable(running, key="search_stop", on_stop=_stop, start="Holding out the confirmation rows…")
+run = Stoppable(running, key="search_stop", on_stop=ASKED.stop, start="Holding out the confirmation rows…")
 
 
 def _search():

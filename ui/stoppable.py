@@ -1,5 +1,5 @@
-"""A long run the analyst can stop (Evaluate, Search): its Stop button, its progress bar with the time
-spent, and how it ends on the page.
+"""A long run the analyst can stop (Evaluate, Search): the settings asked for with the page's button
+(:class:`Asked`), its Stop button, its progress bar with the time spent, and how it ends on the page.
 
 Streamlit ends a script run at its next page update once Stop is clicked (or the tab is closed), so the
 bar is redrawn while the run works (:meth:`Stoppable.still_wanted`, at most once a second): the run then
@@ -10,11 +10,51 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from ui import common as ui
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The settings a page's run button asked for, kept in the session (``choice_<name>_request``) until
+    the next press or a Stop, with the note a Stop leaves (``<name>_stopped``)."""
+
+    name: str  # "eval", "search"
+    what: str  # "Evaluation"
+    button: str  # "Evaluate"
+    done: str  # "evaluated"
+
+    @property
+    def _key(self) -> str:
+        return f"choice_{self.name}_request"
+
+    def ask(self, request: dict, pressed: bool) -> dict:
+        """The settings to show results for: ``request`` when the button was just ``pressed``, else those
+        asked for last. Shows the note of a Stop; ends the page when nothing was asked for; says so when the
+        settings on the page have changed since."""
+        state = st.session_state
+        if pressed:
+            state[self._key] = request
+            state.pop(f"{self.name}_stopped", None)
+        if state.get(f"{self.name}_stopped"):
+            st.info(state[f"{self.name}_stopped"], icon=":material/stop_circle:")
+        asked = state.get(self._key)
+        if not asked:
+            st.stop()
+        if asked != request:
+            st.caption(f":material/info: The results below are for the last settings {self.done}; press "
+                       f"**{self.button}** to run the new ones.")
+        return asked
+
+    def stop(self) -> None:
+        """The Stop button's callback: the run in progress ends at its next page update and is not run again."""
+        st.session_state[self._key] = None
+        st.session_state[f"{self.name}_stopped"] = (f"{self.what} stopped; nothing was kept. Change the settings or "
+                                                     f"press {self.button}.")
 
 
 class Stoppable:

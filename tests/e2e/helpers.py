@@ -16,7 +16,7 @@ from tests.e2e.harness import wait_idle
 __all__ = [
     "goto", "wait_idle", "upload_file", "choose_radio", "choose_selectbox", "selectbox_value",
     "metric", "metric_value", "chart", "chart_titles", "sidebar_link", "open_page", "no_exception",
-    "PAGE_PATHS", "page_url",
+    "PAGE_PATHS", "page_url", "set_number",
 ]
 
 EXCEPTION = '[data-testid="stException"]'
@@ -42,6 +42,15 @@ def upload_file(page: Page, path: str | Path) -> None:
     expect(chip).to_be_visible()
     expect(chip.locator('[data-testid="stFileChipIconSpinner"]')).to_have_count(0)
     wait_idle(page)
+
+
+def set_number(page: Page, label_text: str, value: int) -> None:
+    """Type ``value`` into the number input labelled ``label_text``, press Enter and wait until the rerun kept it."""
+    box = page.get_by_role("spinbutton", name=label_text, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    wait_idle(page)
+    expect(box).to_have_value(str(value))
 
 
 def choose_radio(page: Page, option_text: str) -> None:

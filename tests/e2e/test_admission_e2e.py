@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 
 from tests.core.test_worker_cleanup import until
 from tests.e2e.harness import running_server
-from tests.e2e.helpers import EXCEPTION, no_exception, open_page, wait_idle
+from tests.e2e.helpers import EXCEPTION, no_exception, open_page, set_number, wait_idle
 
 pytestmark = pytest.mark.xdist_group("admission")  # a server of its own, with one heavy slot
 
@@ -47,12 +47,8 @@ def _session(browser_instance, url: str) -> Page:
 def _evaluate(page: Page, folds: int, repeats: int = 1) -> None:
     """Evaluate page: set folds and repeats and press Evaluate (not waiting for the run: it may queue)."""
     open_page(page, "Evaluate")
-    for name, value in (("Folds", folds), ("Repeats", repeats)):
-        box = page.get_by_role("spinbutton", name=name)
-        box.fill(str(value))
-        box.press("Enter")
-        wait_idle(page)
-        expect(box).to_have_value(str(value))
+    set_number(page, "Folds", folds)
+    set_number(page, "Repeats", repeats)
     page.get_by_role("button", name="Evaluate", exact=True).click()
 
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import EXCEPTION, no_exception, open_page, set_tail_floor, upload_catalog, wait_idle
+from tests.e2e.helpers import EXCEPTION, no_exception, open_page, set_number, set_tail_floor, upload_catalog, wait_idle
 from tests.e2e.test_strategies_e2e import choose_strategies, grid_records
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -80,11 +80,7 @@ def test_evaluate_three_strategies_with_baselines(page, server_url, tmp_path):
     strategies_box = page.locator('[data-testid="stMultiSelect"]').filter(
         has=page.locator('input[aria-label^="Strategies (from the Strategies page"]'))
     expect(strategies_box.locator("[data-tag]")).to_have_count(len(CHOSEN))
-    folds = page.get_by_label("Folds", exact=True)
-    folds.fill(str(FOLDS))
-    folds.press("Enter")
-    wait_idle(page)
-    expect(folds).to_have_value(str(FOLDS))
+    set_number(page, "Folds", FOLDS)
 
     page.get_by_role("button", name="Evaluate", exact=True).click()
     wait_idle(page, timeout=300_000)
