@@ -198,3 +198,7 @@ def sq_dists(X, q_idx, cand, out):  # pragma: no cover - compiled
             out[i, p] = acc
 
 
+
+
+#: Set once this module has run: numba and the kernels are loaded (see ``npkernels.numba_loaded``).
+READY = True

@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from core.neighbors import knn32
+from core.neighbors import knn32, npkernels
 from core.params import Interval, check
 
 #: Query rows per block at most (memory: block x n_fit float64, also capped by BLOCK_CELLS).
@@ -206,8 +206,10 @@ def _twin_rows(X: np.ndarray) -> np.ndarray:
     n, d = X.shape
     if n < 2:
         return np.zeros(n, dtype=bool)
-    from core.neighbors.kernels import row_hash
-
+    if npkernels.use_numba(float(n) * d):
+        from core.neighbors.kernels import row_hash
+    else:
+        row_hash = npkernels.row_hash
     bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
     h = row_hash(bits, np.ascontiguousarray(_MIX[np.arange(d) % len(_MIX)]))
     order = np.argsort(h, kind="stable")

@@ -43,6 +43,8 @@ import threading
 
 import numpy as np
 
+from core.neighbors import npkernels
+
 #: Below this many fitted rows scikit-learn's own search is used.
 MIN_ROWS = 16
 #: Tiles per thread at least (a thread costs more than a few small tiles).
@@ -136,14 +138,12 @@ def centre(X: np.ndarray) -> np.ndarray:
 
 def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads: int | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``L`` smallest float32 squared distances of each query row.
+    """The ``L`` smallest float32 squared distances of each query row (numba's tile scan; numpy's
+    search when numba's start would cost more: :func:`npkernels.use_numba`).
 
     Returns ``(values (m, L) float32 ascending, positions (m, L) int64, norms (n,) float64, u)``:
     values in units scaled by ``u ** 2`` (``u = unit(X - centre(X))``), norms of the centred scaled
-    rows (for :func:`error_bound`); queries are ``X[rows]`` (default: every row, then the
-    symmetric half is computed).
-    """
-    scan_tile, merge = _kernels()
+    rows (for :func:`error_bound`); queries are ``X[rows]`` (default: every row)."""
     n, d = X.shape
     Xc = X - centre(X)
     u = unit(Xc)
@@ -152,6 +152,9 @@ def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads
     sym = rows is None
     q_idx = np.arange(n) if sym else np.asarray(rows, dtype=np.int64)
     m = len(q_idx)
+    if not npkernels.use_numba(float(m) * n):
+        return (*_numpy_candidates(Xc, sq, q_idx, L, threads), np.sqrt(sq), u)
+    scan_tile, merge = _kernels()
     n_pad = -(-n // 64) * 64
     B = np.zeros((d + 2, n_pad), dtype=np.float32)
     B[:d, :n] = Xc.T
@@ -215,10 +218,25 @@ def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads
     return bv, bi, np.sqrt(sq), u
 
 
+def _numpy_candidates(Xc: np.ndarray, sq: np.ndarray, q_idx: np.ndarray, L: int, threads: int | None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`candidates`' lists from numpy (:func:`npkernels.candidates`): the same augmented
+    float32 rows, every product computed (no symmetric half), the same ``L`` smallest per row."""
+    n, d = Xc.shape
+    B = np.empty((d + 2, n), dtype=np.float32)
+    B[:d], B[d], B[d + 1] = Xc.T, 1.0, sq
+    A = np.empty((len(q_idx), d + 2), dtype=np.float32)
+    A[:, :d], A[:, d], A[:, d + 1] = -2.0 * Xc[q_idx], sq[q_idx], 1.0
+    single_threaded_blas()
+    return npkernels.candidates(A, B, L, threads=threads or worker_threads())
+
+
 def _exact_sq(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray) -> np.ndarray:
     """Exact float64 squared distances of query rows ``q_idx`` to their candidates."""
-    from core.neighbors.kernels import sq_dists
-
+    if npkernels.numba_loaded():
+        from core.neighbors.kernels import sq_dists
+    else:
+        sq_dists = npkernels.sq_dists
     out = np.empty(cand.shape, dtype=np.float64)
     sq_dists(np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(q_idx, dtype=np.int64),
              np.ascontiguousarray(cand, dtype=np.int64), out)

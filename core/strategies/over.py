@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from core.neighbors import npkernels
 from core.neighbors.knn import sklearn_kneighbors, sklearn_kneighbors_rows
 from core.strategies.provenance import segment_parents
 from core.strategies.smallclass import k_for_class
@@ -80,8 +81,6 @@ def smote(state: State, need: Mapping[str, int], k_of: Mapping[str, int], seed: 
             at += m
     state.extend(at - len(state.yc))
 
-    from core.neighbors.kernels import smote_fill, smote_hits
-
     def one(job, threads):
         c, idx, m, k, at = job
         rs = np.random.RandomState(seed)
@@ -90,7 +89,7 @@ def smote(state: State, need: Mapping[str, int], k_of: Mapping[str, int], seed: 
         # the draws only need the size of the neighbour table, so draw first and find the
         # neighbours (in scikit-learn's order, ties included, as imbalanced-learn takes them)
         # of the drawn seed rows only
-        hit = smote_hits(draws, k, len(idx))
+        hit = npkernels.smote_hits(draws, k, len(idx))
         Xc = state.X[idx]
         if hit.all():
             nn = sklearn_kneighbors(Xc, k + 1, threads=threads)
@@ -99,7 +98,12 @@ def smote(state: State, need: Mapping[str, int], k_of: Mapping[str, int], seed: 
             nn = sklearn_kneighbors_rows(Xc, k + 1, np.flatnonzero(hit), threads=threads)
             at_row = np.cumsum(hit) - 1
         state.yc[at : at + m] = state.code(c)
-        # interpolation (imbalanced-learn's bits) and provenance in one pass, no temporaries
+        # interpolation (imbalanced-learn's bits) and provenance; numba's kernel in one pass
+        # where the search loaded it, else numpy's (the same bits)
+        if npkernels.numba_loaded():
+            from core.neighbors.kernels import smote_fill
+        else:
+            smote_fill = npkernels.smote_fill
         smote_fill(state.X, at, idx, draws, k, np.ascontiguousarray(nn, dtype=np.int64), at_row, steps,
                    state.pos, state.space_rows, state.seed_row, state.neighbor_row, state.alpha)
 

@@ -10,7 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.neighbors import NearestNeighbors
 
-from core.neighbors import knn, knn32
+from core.neighbors import knn, knn32, npkernels
+
+
+@pytest.fixture(autouse=True, params=["numpy", "numba"])
+def backend(request, monkeypatch):
+    """Every test once on numpy's kernels (a process that has not loaded numba, a small job) and
+    once on numba's (a large job, or the app once warmed up): the answers must not differ."""
+    on = request.param == "numba"
+    monkeypatch.setattr(npkernels, "use_numba", lambda cells: on)
+    monkeypatch.setattr(npkernels, "numba_loaded", lambda: on)
+    return request.param
 
 
 def _sk(X: np.ndarray, K: int) -> np.ndarray:
@@ -417,3 +427,77 @@ def test_one_thread_on_one_chunk_breaks_ties_as_the_thread_pool_does(n):
     with knn._one_thread_if_one_chunk(n):
         assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"] == [1] * sum(
             p["user_api"] == "openmp" for p in threadpool_info())
+
+
+def test_numpy_kernels_give_the_numba_kernels_bits():
+    from core.neighbors import kernels
+
+    rng = np.random.default_rng(21)
+    X = np.vstack([rng.standard_normal((300, 20)) * 1e3 + 7.0, np.zeros((500, 20))])
+    idx = rng.permutation(300)[:120].astype(np.int64)
+    nn = rng.integers(0, 120, size=(120, 6)).astype(np.int64)
+    draws = rng.integers(0, 120 * 5, size=500).astype(np.int64)
+    steps = rng.uniform(size=500)
+    pos = np.where(np.arange(800) % 7 == 0, -1, np.arange(800)).astype(np.int64)  # some rows synthetic
+    rows = np.arange(800, dtype=np.int64) * 3
+    outs = []
+    for fill in (kernels.smote_fill, npkernels.smote_fill):
+        Xo, prov = X.copy(), [np.full(800, -9, dtype=np.int64), np.full(800, -9, dtype=np.int64), np.zeros(800)]
+        fill(Xo, 300, idx, draws, 5, nn, np.arange(120, dtype=np.int64), steps, pos, rows, *prov)
+        outs.append((Xo, *prov))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+    assert (outs[0][1][300:800] == -1).any() and (outs[0][1][300:800] >= 0).any()
+    bits = np.ascontiguousarray(X[:300]).view(np.uint64)
+    mix = knn._MIX[:20].copy()
+    np.testing.assert_array_equal(npkernels.row_hash(bits, mix), kernels.row_hash(bits, mix))
+    q, cand = np.arange(50, dtype=np.int64), rng.integers(0, 300, size=(50, 9)).astype(np.int64)
+    a, b = np.empty((50, 9)), np.empty((50, 9))
+    kernels.sq_dists(X, q, cand, a)
+    npkernels.sq_dists(X, q, cand, b)
+    np.testing.assert_array_equal(a, b)
+    hit = npkernels.smote_hits(draws, 5, 120)
+    np.testing.assert_array_equal(hit, kernels.smote_hits(draws, 5, 120))
+
+
+@pytest.mark.parametrize("n", [40, 1500])  # the bound from every column, or from the first 1,024
+@pytest.mark.parametrize("threads", [1, 2])
+def test_numpy_candidates_are_each_rows_smallest_values(n, threads, monkeypatch):
+    rng = np.random.default_rng(n)
+    A = rng.integers(-3, 4, size=(700, 6)).astype(np.float32)  # whole numbers: many tied values
+    B = rng.integers(-3, 4, size=(6, n)).astype(np.float32)
+    monkeypatch.setattr(npkernels, "BLOCK_CELLS", 64 * n)  # 64 rows per block: several blocks
+    L = 7
+    vals, cols = npkernels.candidates(A, B, L, threads=threads)
+    T = A @ B  # small whole numbers: exact in any block shape
+    np.testing.assert_array_equal(vals, np.sort(T, axis=1)[:, :L])
+    np.testing.assert_array_equal(np.take_along_axis(T, cols, axis=1), vals)
+    assert all(len(set(r)) == L for r in cols.tolist())  # L distinct columns per row
+
+
+def test_a_small_job_does_not_load_numba_and_a_large_one_does():
+    """numba's start costs more than a small job's search: a fresh process runs SMOTE on 3,000 rows
+    without it, and with it once the job counts as large; the synthetic rows are the same."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import sys, hashlib
+sys.path[:0] = [{tests!r}, {root!r}]
+from core.neighbors import npkernels
+npkernels.NUMBA_MIN_CELLS = {cells}
+from test_knn32 import _long_tail, _space
+from core.strategies import resample
+X, y = _long_tail(3000, 20, 0.0)
+r = resample(_space(X, y), "smote", seed=0)
+print("numba" in sys.modules, hashlib.sha256(r.X[r.origin == "synthetic"].tobytes()).hexdigest(), r.n_synthetic)
+"""
+    here = Path(__file__).resolve()
+    got = []
+    for cells in (npkernels.NUMBA_MIN_CELLS, 1):
+        code = script.format(tests=str(here.parent), root=str(here.parents[2]), cells=cells)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+        got.append(out.stdout.split())
+    assert [g[0] for g in got] == ["False", "True"]
+    assert got[0][1:] == got[1][1:] and int(got[0][2]) > 1000
