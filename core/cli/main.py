@@ -19,7 +19,7 @@ import threading
 
 from core.errors import SkewlabError
 
-__all__ = ["COMMANDS", "COMMAND_MODULES", "build_parser", "main"]
+__all__ = ["COMMANDS", "COMMAND_MODULES", "FAST_EXIT", "build_parser", "fast_exit_ok", "main"]
 
 #: Every command, in help order: name -> (module that registers it, one-line help).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -31,6 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "recipe": ("core.cli.apply", "write a recipe.json for a catalog without the app"),
     "search": ("core.cli.search", "search strategies, parameters and targets within a budget; write the winner's recipe"),
 }
+#: Commands that may end with ``os._exit`` (see ``core/__main__.py``): they run in this process
+#: alone and close their files before returning (``apply`` unless it replays on Dask).
+FAST_EXIT = frozenset({"profile", "strategies", "resample", "apply", "recipe"})
 #: Modules that add sub-commands, in help order.
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 
@@ -92,6 +95,16 @@ def main(argv: list[str] | None = None) -> int:
         # the interpreter's final teardown instead, a pool thread can abort the process after the command
         # succeeded ("terminate called without an active exception", apache/arrow#34314; seen once here)
         gc.collect()
+
+
+def fast_exit_ok(argv: list[str]) -> bool:
+    """Whether ``python -m core`` may skip the interpreter's teardown after the command in ``argv``:
+    a :data:`FAST_EXIT` command, no Dask loaded, no child process or other non-daemon thread alive
+    (nothing that an ``atexit`` handler or a join would still have to finish)."""
+    mp = sys.modules.get("multiprocessing")  # not imported: no child process
+    if _command_of(argv) not in FAST_EXIT or "distributed" in sys.modules or (mp is not None and mp.active_children()):
+        return False
+    return not any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread())
 
 
 def _terminated(signum, frame) -> None:

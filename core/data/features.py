@@ -442,7 +442,7 @@ def _parsed_columns(sub: pd.DataFrame, columns: Sequence[str]) -> list[np.ndarra
 
 
 #: Rows from which numeric columns are parsed on two threads.
-PARALLEL_PARSE_ROWS = 100_000
+PARALLEL_PARSE_ROWS = 20_000
 
 
 def _numeric_block(raw: np.ndarray, col: str, codes: np.ndarray, classes: Sequence[str], notes: list[str]

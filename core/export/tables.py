@@ -216,15 +216,15 @@ def _synthetic_cells(
     nbr = result.neighbor_row[synth][line]
     alpha = result.alpha[synth][line]
     n_syn = len(seed)
-    out: dict[int, pd.Series | None] = {}
-    for pos, col in enumerate(frame.columns):
-        src = frame.iloc[:, pos]
+    codes = pd.Categorical(labels, categories=list(result.classes)).codes
+
+    def one(pos: int) -> pd.Series | None:
+        col, src = frame.columns[pos], frame.iloc[:, pos]
         cells = None  # None: every cell the seed's, dtype kept (taken together with the original rows)
         if col != label_col and col not in text_cols and col in numeric and len(line):
             cells = _interpolated(src, take, line, seed[line], nbr, alpha, (decimals or {}).get(col))
         if col == label_col:  # the seed's cell where it names the row's class (always, for real seeds)
             # compared as class codes: no Python string per synthetic row
-            codes = pd.Categorical(labels, categories=list(result.classes)).codes
             same = has_seed & (codes[take] == result.y_code[synth])
             if not same.all():
                 y = result.y[synth]
@@ -235,9 +235,22 @@ def _synthetic_cells(
                 cells = _or_seeds(cells, src, take).where(keep, _cells_like(src, None, n_syn))
         elif not all_seeded:
             cells = _or_seeds(cells, src, take).where(has_seed, _cells_like(src, None, n_syn))
-        out[pos] = None if cells is None else cells.reset_index(drop=True)
+        return None if cells is None else cells.reset_index(drop=True)
+
+    positions = range(frame.shape[1])
+    if n_syn < PARALLEL_SYNTHETIC_ROWS or len(positions) < 2:
+        out = {pos: one(pos) for pos in positions}
+    else:  # columns on two threads: numpy and Arrow release the GIL in the whole-column work
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            out = dict(zip(positions, pool.map(one, positions)))
     source = (keep_text & has_seed).astype(np.int64)  # 1: the seed's text, 0: empty
     return out, source, take
+
+
+#: Synthetic rows from which :func:`_synthetic_cells` makes two columns at a time.
+PARALLEL_SYNTHETIC_ROWS = 50_000
 
 
 def _or_seeds(cells: pd.Series | None, src: pd.Series, take: np.ndarray) -> pd.Series:

@@ -174,5 +174,6 @@ def typed_frame(frame: pd.DataFrame, skip: Any = ()) -> tuple[pd.DataFrame, dict
     return typed, kinds
 
 
-#: Rows from which :func:`typed_frame` works on two threads.
-PARALLEL_ROWS = 100_000
+#: Rows from which :func:`typed_frame` works on two threads (Arrow's text kernels release the GIL:
+#: 60,000 rows x 16 number columns took 0.17-0.32 s on one thread, 0.10-0.14 s on two).
+PARALLEL_ROWS = 20_000

@@ -223,6 +223,42 @@ def test_a_commands_parser_imports_only_its_own_module():
     assert all(name in listed.stdout for name in ("profile", "strategies", "resample", "evaluate", "apply", "recipe"))
 
 
+def test_only_commands_alone_in_their_process_skip_the_teardown(monkeypatch):
+    import threading
+
+    from core.cli.main import fast_exit_ok
+
+    resample_argv = ["resample", "x.csv", "--label", "c", "--strategy", "smote", "--output", "o.parquet"]
+    assert fast_exit_ok(resample_argv) and fast_exit_ok(["apply", "r.json", "x.csv", "--output", "o.csv"])
+    assert not fast_exit_ok(["evaluate", "x.csv", "--label", "c"])  # worker processes, atexit cleanup
+    assert not fast_exit_ok(["search", "x.csv", "--label", "c"]) and not fast_exit_ok([])
+    monkeypatch.setitem(sys.modules, "distributed", object())  # a Dask client may still hold a cluster
+    assert not fast_exit_ok(resample_argv)
+    monkeypatch.delitem(sys.modules, "distributed")
+    done = threading.Event()
+    busy = threading.Thread(target=done.wait, daemon=False)  # a thread the interpreter would join
+    busy.start()
+    try:
+        assert not fast_exit_ok(resample_argv)
+    finally:
+        done.set()
+        busy.join()
+    assert fast_exit_ok(resample_argv)
+
+
+def test_a_resample_that_skips_the_teardown_still_flushes_everything(tmp_path):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(_catalog())
+    run = subprocess.run([sys.executable, "-m", "core", "resample", str(src), "--label", "category", "--strategy",
+                          "random_over", "--output", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == f"wrote {out}: 1,500 rows (600 synthetic, 0 removed, 0 without a label) with Random over-sampling in " \
+        + run.stdout.split(" in ")[-1] and run.stdout.endswith("s\n")
+    assert run.stderr.startswith("note: 600 synthetic rows are copies")
+    back = pd.read_csv(out)
+    assert len(back) == 1500 and back["skewlab_origin"].value_counts().to_dict() == {"original": 900, "synthetic": 600}
+
+
 @pytest.mark.parametrize("argv,needle", [
     (["resample", "x.csv", "--label", "c", "--strategy", "smote", "--output", "o.csv", "--small-classes", "nope"],
      "invalid choice: 'nope'"),
