@@ -131,9 +131,16 @@ def run_resample(args: argparse.Namespace) -> int:
                                       text_encoder=args.text_encoder)
     space = build_features(table.frame, labels, config)
     result = resample(space, args.strategy, params=params, target=target, small_classes=args.small_classes, seed=args.seed)
-    output = build_output_table(table, labels, roles, result, space, typed=types_numbers(table, out_fmt))
+    typed = types_numbers(table, out_fmt)
     neutralize = not args.no_neutralize
-    write_frame(output, args.output, out_fmt, neutralize=neutralize)
+    if out_fmt == "parquet":  # written a row group at a time, while the next one is made
+        from core.export.stream import write_output_parquet
+
+        n_out = write_output_parquet(table, labels, roles, result, space, args.output, typed=typed)
+    else:
+        output = build_output_table(table, labels, roles, result, space, typed=typed)
+        write_frame(output, args.output, out_fmt, neutralize=neutralize)
+        n_out = len(output)
     if removed_fmt:
         frame = typed_frame(table.frame, skip={args.label})[0] if types_numbers(table, removed_fmt) else table.frame
         write_frame(removed_table(frame, result), args.removed_out, removed_fmt, neutralize=neutralize)
@@ -141,8 +148,8 @@ def run_resample(args: argparse.Namespace) -> int:
         write_recipe_out(args.recipe_out, recipe_for(table, label=args.label, level=args.level, separator=args.separator,
                                                      strategy=args.strategy, params=parse_params(args.param), args=args))
     print(
-        f"wrote {args.output}: {len(output):,} rows ({result.n_synthetic:,} synthetic, "
-        f"{result.n_removed:,} removed, {len(output) - len(result.y):,} without a label) "
+        f"wrote {args.output}: {n_out:,} rows ({result.n_synthetic:,} synthetic, "
+        f"{result.n_removed:,} removed, {n_out - len(result.y):,} without a label) "
         f"with {REGISTRY[args.strategy.split('+')[0]].label if '+' not in args.strategy else args.strategy} "
         f"in {result.runtime_s:.2f}s"
     )

@@ -19,7 +19,7 @@ from core.params import Choice, check
 from core.strategies import ORIGINAL, SYNTHETIC, ResampleResult
 from core.strategies.result import COPY, LINE, NO_PARENT, SEED_ONLY, text_codes
 
-__all__ = ["TEXT_SOURCE", "TEXT_SOURCES", "build_output_table", "output_notes", "removed_table"]
+__all__ = ["TEXT_SOURCE", "TEXT_SOURCES", "OutputPlan", "build_output_table", "output_notes", "removed_table"]
 
 #: Where the text of interpolated and seed-only synthetic rows comes from, and the column saying it.
 TEXT_SOURCES = Choice(("empty", "seed"))
@@ -76,30 +76,55 @@ def build_output_table(
     -------
     pandas.DataFrame
     """
-    text = check(text, TEXT_SOURCES, name="text", where="export: ")
-    frame: pd.DataFrame = getattr(table, "frame", table)
-    label_cols = [c for c, r in roles.items() if r == "label"]
-    if len(label_cols) != 1:  # callers pass checked roles (a recipe's, or inferred for a present label)
-        raise RuntimeError(f"build_output_table got roles with {len(label_cols)} label columns; exactly one is needed.")
-    decimals: dict = {}
-    if typed:
-        frame, kinds = typed_frame(frame, skip={label_cols[0]})
-        # made floats keep the column's decimals, as the text output writes them
-        decimals = {c: d for c, (kind, d) in kinds.items() if kind == "float"}
-    if len(labels) != len(frame):
-        raise RuntimeError(f"build_output_table got {len(labels)} labels for {len(frame)} rows; they must match.")
-    synth = result.row < 0
-    labels = pd.Series(labels).reset_index(drop=True)
-    orig_rows, res_idx = _output_order(labels, result)
-    syn_cells: dict[int, pd.Series | None] = {}
-    source = take = np.zeros(0, dtype=np.int64)
-    if synth.any():
-        kinds = _parent_kinds(result, space)
-        text_cols = {c for c, r in roles.items() if r == "text"} | set(space.config.text)
-        syn_cells, source, take = _synthetic_cells(frame, label_cols[0], labels, result, synth, kinds,
-                                             numeric=space.config.numeric, text_cols=text_cols, text=text,
-                                             decimals=decimals)
-    return _assemble(frame, orig_rows, take, syn_cells, _provenance(result, res_idx, orig_rows, source))
+    plan = OutputPlan(table, labels, roles, result, space, text=text, typed=typed)
+    return plan.rows(0, plan.n)
+
+
+class OutputPlan:
+    """:func:`build_output_table` in two steps: what every output row needs (the typed table, the
+    order, the synthetic rows' parents), then :meth:`rows` builds any range of output rows, so a
+    writer can write one range while the next is made (:func:`core.export.stream.write_output_parquet`).
+    The ranges concatenated are the whole table."""
+
+    def __init__(self, table: Any, labels: pd.Series, roles: Mapping[str, str], result: ResampleResult,
+                 space: FeatureSpace, *, text: str = "empty", typed: bool = False) -> None:
+        self.text = check(text, TEXT_SOURCES, name="text", where="export: ")
+        frame: pd.DataFrame = getattr(table, "frame", table)
+        label_cols = [c for c, r in roles.items() if r == "label"]
+        if len(label_cols) != 1:  # callers pass checked roles (a recipe's, or inferred for a present label)
+            raise RuntimeError(f"build_output_table got roles with {len(label_cols)} label columns; exactly one is needed.")
+        self.label_col, self.decimals = label_cols[0], {}
+        if typed:
+            frame, kinds = typed_frame(frame, skip={self.label_col})
+            # made floats keep the column's decimals, as the text output writes them
+            self.decimals = {c: d for c, (kind, d) in kinds.items() if kind == "float"}
+        if len(labels) != len(frame):
+            raise RuntimeError(f"build_output_table got {len(labels)} labels for {len(frame)} rows; they must match.")
+        self.frame, self.result, self.space = frame, result, space
+        self.labels = pd.Series(labels).reset_index(drop=True)
+        self.orig_rows, self.res_idx = _output_order(self.labels, result)
+        self.synthetic = np.flatnonzero(result.row < 0)  # result rows of the synthetic output rows, in order
+        self.kinds = _parent_kinds(result, space) if len(self.synthetic) else None
+        self.text_cols = {c for c, r in roles.items() if r == "text"} | set(space.config.text)
+        self.n = len(self.res_idx)
+        self.memo: dict = {}  # what every part's synthetic cells share (_synthetic_cells)
+
+    def rows(self, lo: int, hi: int) -> pd.DataFrame:
+        """Output rows ``lo`` to ``hi`` (original rows first, then synthetic), on a fresh range index."""
+        n_orig = len(self.orig_rows)
+        orig = self.orig_rows[min(lo, n_orig) : min(hi, n_orig)]
+        s_lo, s_hi = max(lo - n_orig, 0), max(hi - n_orig, 0)
+        syn_cells: dict[int, pd.Series | None] = {}
+        source = take = np.zeros(0, dtype=np.int64)
+        if s_hi > s_lo:
+            synth = np.zeros(len(self.result.row), dtype=bool)
+            synth[self.synthetic[s_lo:s_hi]] = True
+            syn_cells, source, take = _synthetic_cells(
+                self.frame, self.label_col, self.labels, self.result, synth, self.kinds[s_lo:s_hi],
+                numeric=self.space.config.numeric, text_cols=self.text_cols, text=self.text, decimals=self.decimals,
+                memo=self.memo)
+        prov = _provenance(self.result, self.res_idx[lo:hi], orig, source)
+        return _assemble(self.frame, orig, take, syn_cells, prov)
 
 
 def _assemble(frame: pd.DataFrame, orig_rows: np.ndarray, take: np.ndarray, syn_cells: Mapping[int, pd.Series | None],
@@ -201,11 +226,14 @@ def removed_table(table: Any, result: ResampleResult) -> pd.DataFrame:
 def _synthetic_cells(
     frame: pd.DataFrame, label_col: Any, labels: pd.Series, result: ResampleResult, synth: np.ndarray,
     kinds: np.ndarray, *, numeric: tuple[str, ...], text_cols: set, text: str, decimals: Mapping[Any, int] | None = None,
+    memo: dict | None = None,
 ) -> tuple[dict[int, pd.Series | None], np.ndarray, np.ndarray]:
     """The original columns of the synthetic rows (by column position; None for a column whose
     every cell is the seed row's, rows ``take``), column by column from their parents' cells
     (whole-column array operations: no per-cell Python), where each row's text came from, and
-    ``take``."""
+    ``take``. ``memo`` keeps what depends on the table only (class codes, parsed number columns)
+    between calls on parts of the same synthetic rows."""
+    memo = {} if memo is None else memo
     seed = result.seed_row[synth]
     has_seed = seed >= 0
     take = np.where(has_seed, seed, 0)
@@ -216,13 +244,17 @@ def _synthetic_cells(
     nbr = result.neighbor_row[synth][line]
     alpha = result.alpha[synth][line]
     n_syn = len(seed)
-    codes = pd.Categorical(labels, categories=list(result.classes)).codes
+    if "codes" not in memo:
+        memo["codes"] = pd.Categorical(labels, categories=list(result.classes)).codes
+    codes = memo["codes"]
 
     def one(pos: int) -> pd.Series | None:
         col, src = frame.columns[pos], frame.iloc[:, pos]
         cells = None  # None: every cell the seed's, dtype kept (taken together with the original rows)
         if col != label_col and col not in text_cols and col in numeric and len(line):
-            cells = _interpolated(src, take, line, seed[line], nbr, alpha, (decimals or {}).get(col))
+            if pos not in memo:
+                memo[pos] = _number_facts(src)
+            cells = _interpolated(src, take, line, seed[line], nbr, alpha, (decimals or {}).get(col), memo[pos])
         if col == label_col:  # the seed's cell where it names the row's class (always, for real seeds)
             # compared as class codes: no Python string per synthetic row
             same = has_seed & (codes[take] == result.y_code[synth])
@@ -280,8 +312,16 @@ def _parent_kinds(result: ResampleResult, space: FeatureSpace) -> np.ndarray:
     return kinds
 
 
+def _number_facts(src: pd.Series) -> tuple[np.ndarray, bool, bool]:
+    """A number column's parsed values, whether every present one is whole, whether one is missing."""
+    parsed = parse_numeric(src).to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(parsed)
+    observed = parsed[~missing]
+    return parsed, bool(len(observed)) and bool((observed == np.round(observed)).all()), bool(missing.any())
+
+
 def _interpolated(src: pd.Series, take: np.ndarray, line: np.ndarray, seed: np.ndarray, nbr: np.ndarray,
-                  alpha: np.ndarray, decimals: int | None = None) -> pd.Series:
+                  alpha: np.ndarray, decimals: int | None = None, facts: tuple | None = None) -> pd.Series:
     """The seeds' cells (rows ``take`` of ``src``) with the rows at ``line`` set to
     ``seed + alpha * (neighbour - seed)`` on the parents' parsed cells (the one value when one is
     empty, empty when both are).
@@ -290,12 +330,14 @@ def _interpolated(src: pd.Series, take: np.ndarray, line: np.ndarray, seed: np.n
     cells: when every number in it is a plain decimal (``-12.50``), with the column's decimals
     (always that many when every cell has them, else trailing zeros dropped); otherwise with 12
     significant digits. A made value equal to a parent's keeps that parent's own cell. ``decimals``:
-    made values of a number column typed from text are rounded to the decimals its cells had."""
-    parsed = parse_numeric(src).to_numpy(dtype=np.float64, na_value=np.nan)
+    made values of a number column typed from text are rounded to the decimals its cells had.
+    ``facts``: :func:`_number_facts` of ``src``, when known."""
+    parsed, whole, has_nan = facts or _number_facts(src)
     s, n = parsed[seed], parsed[nbr]
-    value = np.where(np.isnan(s), n, np.where(np.isnan(n), s, s + alpha * (n - s)))
-    observed = parsed[~np.isnan(parsed)]
-    if len(observed) and (observed == np.round(observed)).all():  # whole numbers only: stay whole
+    value = s + alpha * (n - s)
+    if has_nan:
+        value = np.where(np.isnan(s), n, np.where(np.isnan(n), s, value))
+    if whole:  # whole numbers only: stay whole
         value = np.round(value)
     elif decimals is not None:
         value = np.round(value, decimals)

@@ -31,6 +31,10 @@ EXCEL_MAX_CELL = 32_767
 #: Fixed time stamp of zip members (bundles, .xlsx parts), so the same export gives the same bytes.
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 _DICTIONARY_PAGE = 64 * 1024
+#: Parquet writer options of every written table: a small dictionary page, so columns of many
+#: distinct values (number texts, titles) fall back to plain encoding early instead of hashing a
+#: megabyte of values first (half the write time).
+PARQUET_OPTIONS: dict[str, Any] = {"dictionary_pagesize_limit": _DICTIONARY_PAGE}
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -116,9 +120,7 @@ def write_table(frame: pd.DataFrame, fmt: str, *, neutralize: bool = True, sheet
     fmt = format_of("", fmt)
     if fmt == "parquet":
         buf = io.BytesIO()
-        # a small dictionary page: columns of many distinct values (number texts, titles) fall back to
-        # plain encoding early instead of hashing a megabyte of values first (half the write time)
-        frame.to_parquet(buf, index=False, engine="pyarrow", dictionary_pagesize_limit=_DICTIONARY_PAGE)
+        frame.to_parquet(buf, index=False, engine="pyarrow", **PARQUET_OPTIONS)
         return buf.getvalue()
     if neutralize:
         frame, _ = neutralize_formulas(frame)
@@ -133,7 +135,7 @@ def write_file(frame: pd.DataFrame, path: Any, fmt: str, *, neutralize: bool = T
     find and then copy)."""
     fmt = format_of("", fmt)
     if fmt == "parquet":
-        frame.to_parquet(path, index=False, engine="pyarrow", dictionary_pagesize_limit=_DICTIONARY_PAGE)
+        frame.to_parquet(path, index=False, engine="pyarrow", **PARQUET_OPTIONS)
         return
     with open(path, "wb") as fh:
         fh.write(write_table(frame, fmt, neutralize=neutralize, sheet=sheet))
