@@ -346,25 +346,27 @@ def _n_distinct(present: pd.Series) -> int:
     return int(present.astype(str).nunique())
 
 
-def describe_columns(frame: pd.DataFrame, *, skip: Container = ()) -> list[ColumnInfo]:
+def describe_columns(frame: pd.DataFrame, *, skip: Container = (), whole: bool = True) -> list[ColumnInfo]:
     """Infer a role for every column (but those named in ``skip``), with the reason (label not yet chosen).
 
     The role is inferred from at most the first 20,000 rows of each column; missing cells and distinct
-    values are counted over the whole column.
+    values are counted over the whole column (``whole=False``: over those rows too, when only the
+    roles are wanted: they never depend on the rest).
     """
     head = frame.iloc[:_SAMPLE]
+    whole = whole and len(frame) > _SAMPLE
 
     def one(pos: int) -> ColumnInfo:
         name = frame.columns[pos]
         n_unique_all = None
-        if len(frame) > _SAMPLE:
+        if whole:
             column = frame.iloc[:, pos]
             missing = is_missing_label(column)
             n_unique_all = _n_distinct(column[~missing])
         cells = head.iloc[:, pos]
         seen = _infer_plain_numbers(str(name), cells, n_unique_all)
         role, reason, n_missing, n_unique, example = seen or _infer_one(str(name), cells.tolist(), n_unique_all)
-        if len(frame) > _SAMPLE:
+        if whole:
             n_missing = int(missing.sum())
         return ColumnInfo(name=str(name), role=role, reason=reason, dtype=str(frame.dtypes.iloc[pos]),
                           n_missing=n_missing, n_unique=n_unique, example=example)
@@ -422,7 +424,7 @@ def suggest_label(frame: pd.DataFrame, infos: list[ColumnInfo] | None = None) ->
 def infer_roles(frame: pd.DataFrame, *, label: str | None = None) -> dict[str, str]:
     """Role of every column. The label column (given or suggested) gets ``"label"``."""
     if label is not None and label in frame.columns:  # the label's own role is not needed
-        seen = {info.name: info.role for info in describe_columns(frame, skip={label})}
+        seen = {info.name: info.role for info in describe_columns(frame, skip={label}, whole=False)}
         return {str(c): Role.LABEL.value if c == label else seen[str(c)] for c in frame.columns}
     infos = describe_columns(frame)
     roles = {info.name: info.role for info in infos}

@@ -267,3 +267,27 @@ def test_detect_separator_needs_a_majority_for_bare_slashes():
     assert detect_separator(pd.Series(["a/b", "c/d", "e/f", "g"])) == "/"
     assert detect_separator(pd.Series(["A > B", "C", "D > E", "F"])) == " > "
     assert detect_separator(pd.Series(["", "NA"])) is None
+
+
+def test_roles_for_a_given_label_are_the_described_ones_without_whole_column_counts(monkeypatch):
+    """infer_roles(label=...) skips the label's own inference and the whole-column counts (past
+    20,000 rows): the roles must be the ones describe_columns gives."""
+    import io
+
+    from core.data import schema
+    from tests.longtail import make_longtail
+
+    frame = make_longtail(24_000, 300, seed=2, level_columns=True)
+    frame["note"] = np.where(np.arange(len(frame)) < 20_000, "", "late text")  # filled only past the head
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    table = load_table(buf.getvalue().encode(), name="lt.csv")
+    described = {info.name: info.role for info in schema.describe_columns(table.frame)}
+    calls = []
+    real = schema.is_missing_label
+    monkeypatch.setattr(schema, "is_missing_label", lambda v: calls.append(v.name) or real(v))
+    roles = schema.infer_roles(table.frame, label="category")
+    assert calls == []  # no whole-column pass
+    assert roles == {**described, "category": "label"}
+    assert list(roles) == list(table.frame.columns)
+    assert roles["note"] == "ignore" and roles["title"] == "text" and roles["price"] == "numeric"
