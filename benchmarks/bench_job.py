@@ -109,7 +109,7 @@ def one(csv: Path, method: str, work: Path, repeats: int) -> dict:
     return {"plain": med["plain"], "ours": med["ours"], "match": a == b, "rows": sum(a.values()), "rows_plain": sum(b.values())}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="60000", help="rows of the generated CSV, comma-separated (default 60000)")
     ap.add_argument("--methods", default=",".join(METHODS), help="smote, random_over, random_under (comma-separated)")
@@ -117,7 +117,7 @@ def main() -> None:
     ap.add_argument("--classes", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=1, help="runs per side; the median is shown (default 1)")
     ap.add_argument("--workdir", default=None, help="where the CSVs and outputs go (default: a temporary folder)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = set(methods) - set(METHODS)
     if unknown:

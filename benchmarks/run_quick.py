@@ -7,6 +7,11 @@ issue's targets and how each stage grows. The run has a time budget: a stage sto
 ``--stage-timeout`` seconds (TIMEOUT) and, once the budget is spent, the stages left print
 SKIPPED, so ``make bench`` ends in time whatever the machine.
 
+First, whole headless jobs (``bench_job``: ``python -m core resample`` of a 60,000-row CSV with
+SMOTE, random over- and under-sampling, Parquet out, next to the plain pandas + imbalanced-learn
+script, median of three runs each, same per-class counts checked), about a minute and a half
+(``--no-jobs`` leaves them out).
+
 ``--with-resample`` first runs the older resampler comparison at 10k rows (Skewlab next to
 imbalanced-learn, same per-class counts checked: MATCH / MISMATCH), about one more minute.
 
@@ -33,8 +38,14 @@ def main(argv=None) -> None:
     ap.add_argument("--budget", type=float, default=14 * 60, help="seconds for the whole run (default 840)")
     ap.add_argument("--stage-timeout", type=float, default=240.0, help="seconds per stage and side (default 240)")
     ap.add_argument("--with-resample", action="store_true", help="also the resampler comparison at 10k rows")
+    ap.add_argument("--no-jobs", action="store_true", help="leave out the whole CLI jobs at 60k rows")
     args = ap.parse_args(argv)
     start = time.perf_counter()
+    if not args.no_jobs:
+        import bench_job
+
+        print("== whole CLI jobs, 60k rows (plain script / Skewlab: > 1 means Skewlab is faster) ==", flush=True)
+        bench_job.main(["--sizes", "60000", "--repeats", "3"])
     if args.with_resample:
         import bench_resample
 

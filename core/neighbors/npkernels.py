@@ -88,11 +88,15 @@ def row_hash(bits: np.ndarray, mix: np.ndarray) -> np.ndarray:
 
 def sq_dists(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray, out: np.ndarray) -> None:
     """``out[i, p] = |X[cand[i, p]] - X[q_idx[i]]|^2`` in float64, features summed in order
-    (from 0.0, as the numba kernel sums them: the same bits)."""
-    out[...] = 0.0
-    for f in range(X.shape[1]):
-        diff = X[cand, f] - X[q_idx, f][:, None]
-        out += diff * diff
+    (a running sum, as the numba kernel adds them one by one from 0.0: the same bits); whole rows
+    are gathered, in chunks of at most ``BLOCK_CELLS`` values."""
+    m, L = cand.shape
+    d = X.shape[1]
+    step = max(1, BLOCK_CELLS // max(L * d, 1))
+    for lo in range(0, m, step):
+        diff = X[cand[lo : lo + step]] - X[q_idx[lo : lo + step]][:, None, :]
+        diff *= diff
+        out[lo : lo + step] = np.cumsum(diff, axis=2)[:, :, -1] if d else 0.0
 
 
 def candidates(A: np.ndarray, B: np.ndarray, L: int, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
