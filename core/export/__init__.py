@@ -12,7 +12,7 @@ cost 0.1 s of a 60,000-row job.
 """
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 #: Public name -> the module of this package that defines it.
 _WHERE: dict[str, str] = {
@@ -58,43 +58,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_WHERE))
 
 
-if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
-    from core.export.apply import (
-        SPLIT_COLUMN,
-        TEST,
-        TRAIN,
-        UNLABELLED,
-        Applied,
-        apply_recipe,
-        check_input,
-        recipe_roles,
-        stratified_split,
-        typed_tables,
-    )
-    from core.export.bundle import bundle_name, export_bundle, member_names
-    from core.export.recipe import (
-        MAX_BYTES,
-        SCHEMA_VERSION,
-        SCOPES,
-        TEST_SHARE,
-        InputSpec,
-        LabelSpec,
-        Recipe,
-        ScopeSpec,
-        library_versions,
-        make_recipe,
-        read_recipe,
-        recipe_from_dict,
-        version_warnings,
-    )
-    from core.export.report import build_report, map_figure
-    from core.export.tables import build_output_table, output_notes, removed_table
-    from core.export.write import EXTENSIONS, FORMATS, FORMULA_START, format_of, neutralize_formulas, write_table
-
-__all__ = [
-    "EXTENSIONS", "FORMATS", "FORMULA_START", "MAX_BYTES", "SCHEMA_VERSION", "SCOPES", "SPLIT_COLUMN", "TEST",
-    "TEST_SHARE", "TRAIN", "UNLABELLED", "Applied", "InputSpec", "LabelSpec", "Recipe", "ScopeSpec", "apply_recipe",
-    "build_output_table", "build_report", "output_notes", "bundle_name", "check_input", "export_bundle", "format_of",
-    "library_versions", "make_recipe", "map_figure", "member_names", "neutralize_formulas", "read_recipe",
-    "recipe_from_dict", "recipe_roles", "removed_table", "stratified_split", "typed_tables", "version_warnings", "write_table",
-]
+__all__ = sorted(_WHERE)

@@ -223,6 +223,24 @@ def test_a_commands_parser_imports_only_its_own_module():
     assert all(name in listed.stdout for name in ("profile", "strategies", "resample", "evaluate", "apply", "recipe"))
 
 
+def test_core_export_loads_a_names_module_on_first_use():
+    import importlib
+
+    import core.export as export
+
+    for name in export.__all__:
+        module = importlib.import_module(f"core.export.{export._WHERE[name]}")
+        assert getattr(export, name) is getattr(module, name), name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        export.nope  # noqa: B018
+    code = ("import sys; import core.export.tables; from core.export import write_table; "
+            "print(sorted(m for m in ('core.export.report', 'core.export.bundle', 'core.export.apply', "
+            "'core.export.recipe') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"  # resample's imports: no report, bundle or recipe code
+
+
 def test_only_commands_alone_in_their_process_skip_the_teardown(monkeypatch):
     import threading
 
