@@ -246,6 +246,12 @@ def test_only_commands_alone_in_their_process_skip_the_teardown(monkeypatch):
 
     from core.cli.main import fast_exit_ok
 
+    # this test process may hold what other tests left (a Dask import, pool threads): start clean
+    monkeypatch.delitem(sys.modules, "distributed", raising=False)
+    main_only = [threading.main_thread()]
+    monkeypatch.setattr(threading, "enumerate", lambda: list(main_only))
+    if "multiprocessing" in sys.modules:
+        monkeypatch.setattr(sys.modules["multiprocessing"], "active_children", list)
     resample_argv = ["resample", "x.csv", "--label", "c", "--strategy", "smote", "--output", "o.parquet"]
     assert fast_exit_ok(resample_argv) and fast_exit_ok(["apply", "r.json", "x.csv", "--output", "o.csv"])
     assert not fast_exit_ok(["evaluate", "x.csv", "--label", "c"])  # worker processes, atexit cleanup
@@ -256,12 +262,21 @@ def test_only_commands_alone_in_their_process_skip_the_teardown(monkeypatch):
     done = threading.Event()
     busy = threading.Thread(target=done.wait, daemon=False)  # a thread the interpreter would join
     busy.start()
+    main_only.append(busy)
     try:
         assert not fast_exit_ok(resample_argv)
     finally:
         done.set()
         busy.join()
-    assert fast_exit_ok(resample_argv)
+    assert fast_exit_ok(resample_argv)  # it has ended (still listed, no longer alive)
+    daemon = threading.Thread(target=done.wait, daemon=True)
+    main_only[1:] = [daemon]
+    daemon.start()
+    assert fast_exit_ok(resample_argv)  # a daemon thread is not waited for
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "active_children", lambda: ["a worker"])
+    assert not fast_exit_ok(resample_argv)
 
 
 def test_a_resample_that_skips_the_teardown_still_flushes_everything(tmp_path):
