@@ -269,7 +269,7 @@ def sklearn_kneighbors_rows(X: np.ndarray, K: int, rows: np.ndarray, *, threads:
     if knn32.applies(X, K) and np.isfinite(X).all():
         # every row a query costs numba's scan half the products (symmetric): cheaper above half
         # the rows; numpy's search computes every product, so it asks for the rows alone
-        if 2 * len(rows) > len(X) and npkernels.use_numba(float(len(rows)) * len(X)):
+        if 2 * len(rows) > len(X) and npkernels.use_numba(float(len(rows)) * X.size):
             return _proven_or_sklearn(X, K, None, threads)[rows]
         return _proven_or_sklearn(X, K, rows, threads)
     return _sklearn_rows(X, K, rows)

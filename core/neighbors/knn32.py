@@ -152,7 +152,7 @@ def candidates(X: np.ndarray, L: int, rows: np.ndarray | None = None, *, threads
     sym = rows is None
     q_idx = np.arange(n) if sym else np.asarray(rows, dtype=np.int64)
     m = len(q_idx)
-    if not npkernels.use_numba(float(m) * n):
+    if not npkernels.use_numba(float(m) * n * (d + 2)):
         return (*_numpy_candidates(Xc, sq, q_idx, L, threads), np.sqrt(sq), u)
     scan_tile, merge = _kernels()
     n_pad = -(-n // 64) * 64

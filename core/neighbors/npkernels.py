@@ -17,10 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-#: k-NN work (query rows x fitted rows) from which a process that has not loaded numba yet
-#: loads it: below, numpy's search costs less than numba's start (measured: numba 1.3 ns per
-#: distance once loaded, numpy 1.8-2.4 ns, numba's start 0.6 s).
-NUMBA_MIN_CELLS = 600_000_000
+#: k-NN work (query rows x fitted rows x (features + 2), the multiply-adds of the products) from
+#: which a process that has not loaded numba yet loads it: below, numpy's search costs less than
+#: numba's start (0.6 s). Measured at 18 columns: numba 1.3 ns per distance once loaded (it
+#: computes half the products of a full query), numpy 1.8-2.4 ns; with hundreds of features the
+#: products dominate both, and numba's half of them wins sooner.
+NUMBA_MIN_WORK = 10_000_000_000
 #: Cells of one block of the numpy search (float32: 16 MB).
 BLOCK_CELLS = 4_000_000
 #: Rows per chunk of the row-wise numpy kernels (bounded temporaries).
@@ -34,10 +36,10 @@ def numba_loaded() -> bool:
     return getattr(sys.modules.get("core.neighbors.kernels"), "READY", False)
 
 
-def use_numba(cells: float) -> bool:
-    """Whether a search of ``cells`` distances runs on the numba kernels: always once they are
-    loaded, else only when it is large enough to repay their start."""
-    return numba_loaded() or cells >= NUMBA_MIN_CELLS
+def use_numba(work: float) -> bool:
+    """Whether a search of ``work`` multiply-adds (:data:`NUMBA_MIN_WORK`) runs on the numba
+    kernels: always once they are loaded, else only when it is large enough to repay their start."""
+    return numba_loaded() or work >= NUMBA_MIN_WORK
 
 
 def smote_hits(draws: np.ndarray, k: int, n: int) -> np.ndarray:

@@ -486,7 +486,7 @@ def test_a_small_job_does_not_load_numba_and_a_large_one_does():
 import sys, hashlib
 sys.path[:0] = [{tests!r}, {root!r}]
 from core.neighbors import npkernels
-npkernels.NUMBA_MIN_CELLS = {cells}
+npkernels.NUMBA_MIN_WORK = {cells}
 from test_knn32 import _long_tail, _space
 from core.strategies import resample
 X, y = _long_tail(3000, 20, 0.0)
@@ -495,7 +495,7 @@ print("numba" in sys.modules, hashlib.sha256(r.X[r.origin == "synthetic"].tobyte
 """
     here = Path(__file__).resolve()
     got = []
-    for cells in (npkernels.NUMBA_MIN_CELLS, 1):
+    for cells in (npkernels.NUMBA_MIN_WORK, 1):
         code = script.format(tests=str(here.parent), root=str(here.parents[2]), cells=cells)
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
         got.append(out.stdout.split())
