@@ -108,11 +108,10 @@ def kneighbors(
     out_i = np.empty((m, k), dtype=np.int64)
     cand_all = None
     if n >= KDTREE_MIN_ROWS and n_cand < n and m:
-        # large inputs: candidates from scikit-learn's multi-threaded search (kd-tree in low
-        # dimensions, chunked brute force otherwise); the exact re-scoring below decides
-        from sklearn.neighbors import NearestNeighbors
-
-        cand_all = NearestNeighbors(n_neighbors=n_cand).fit(X).kneighbors(query, return_distance=False)
+        # large inputs: candidates from a proven float32 search where scikit-learn would brute-force
+        # in float64, else (and for the rows it cannot prove) from scikit-learn's multi-threaded
+        # search (kd-tree in low dimensions); the exact re-scoring below decides
+        cand_all = _large_candidates(X, query, k + (1 if exclude_self else 0), n_cand)
         block_rows = max(block_rows, 8192)
     else:
         block_rows = max(16, min(block_rows, BLOCK_CELLS // max(n, 1)))
@@ -123,6 +122,23 @@ def kneighbors(
         cand = brute.of(q) if cand_all is None else cand_all[start:stop]
         out_d[start:stop], out_i[start:stop] = _rank(q, query_index[start:stop], X, cand, k, exclude_self)
     return out_d, out_i
+
+
+def _large_candidates(X: np.ndarray, query: np.ndarray, K: int, n_cand: int) -> np.ndarray:
+    """``n_cand`` candidate rows per query row holding its true ``K`` nearest (:func:`kneighbors`)."""
+    cand = ok = None
+    if X.shape[1] > 15 and np.isfinite(X).all() and np.isfinite(query).all():
+        cand, ok = knn32.query_candidates(X, query, K, n_cand)
+        if ok.all():
+            return cand
+    from sklearn.neighbors import NearestNeighbors
+
+    rest = np.arange(len(query)) if ok is None else np.flatnonzero(~ok)
+    got = NearestNeighbors(n_neighbors=n_cand).fit(X).kneighbors(query[rest], return_distance=False)
+    if cand is None:
+        return got
+    cand[rest] = got
+    return cand
 
 
 def _queries(X: np.ndarray, query: np.ndarray | None, query_index: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

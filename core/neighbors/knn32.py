@@ -223,12 +223,12 @@ def _numpy_candidates(Xc: np.ndarray, sq: np.ndarray, q_idx: np.ndarray, L: int,
     """:func:`candidates`' lists from numpy (:func:`npkernels.candidates`): the same augmented
     float32 rows, every product computed (no symmetric half), the same ``L`` smallest per row."""
     n, d = Xc.shape
-    B = np.empty((d + 2, n), dtype=np.float32)
-    B[:d], B[d], B[d + 1] = Xc.T, 1.0, sq
+    Bt = np.empty((n, d + 2), dtype=np.float32)
+    Bt[:, :d], Bt[:, d], Bt[:, d + 1] = Xc, 1.0, sq
     A = np.empty((len(q_idx), d + 2), dtype=np.float32)
     A[:, :d], A[:, d], A[:, d + 1] = -2.0 * Xc[q_idx], sq[q_idx], 1.0
     single_threaded_blas()
-    return npkernels.candidates(A, B, L, threads=threads or worker_threads())
+    return npkernels.candidates(A, Bt, L, threads=threads or worker_threads())
 
 
 def _exact_sq(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray) -> np.ndarray:
@@ -295,7 +295,7 @@ def error_bound(norm_a, norm_b, d: int):
     return 2.0 * (d + 6) * _U32 * (norm_a + norm_b) ** 2
 
 
-def _margin_ok(vals: np.ndarray, cand: np.ndarray, norms: np.ndarray, q_idx: np.ndarray, K: int, d: int
+def _margin_ok(vals: np.ndarray, cand: np.ndarray, norms: np.ndarray, q_norms: np.ndarray, K: int, d: int
                ) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose float32 candidates provably hold their true K nearest, and ``U`` per row:
     every row outside the candidates is farther than ``U`` (scaled squared units).
@@ -310,7 +310,7 @@ def _margin_ok(vals: np.ndarray, cand: np.ndarray, norms: np.ndarray, q_idx: np.
     L = vals.shape[1]
     ok = (cand.min(axis=1) >= 0) & (cand.max(axis=1) < n)
     c = np.where(ok[:, None], cand, 0)
-    q = norms[q_idx][:, None]
+    q = np.asarray(q_norms, dtype=np.float64)[:, None]
     v = vals.astype(np.float64)
     U = np.max(v[:, :K] + error_bound(q, norms[c[:, :K]], d), axis=1)
     reach = np.sqrt(np.maximum(U, 0.0))
@@ -341,7 +341,7 @@ def kneighbors(X: np.ndarray, K: int, rows: np.ndarray | None = None, *, threads
     raw = np.sqrt(np.einsum("ij,ij->i", X, X))  # scikit-learn rounds on the raw rows
     nbr = np.zeros((m, K), dtype=np.int64)
     proven = np.zeros(m, dtype=bool)
-    found, U = _margin_ok(vals, cand, norms, q_idx, K, d)
+    found, U = _margin_ok(vals, cand, norms, norms[q_idx], K, d)
     sel = np.flatnonzero(found)
     nbr[sel], proven[sel] = _prove(X, q_idx[sel], cand[sel], K, raw, U[sel] / (u * u))
     thin = np.flatnonzero(~found)
@@ -349,7 +349,7 @@ def kneighbors(X: np.ndarray, K: int, rows: np.ndarray | None = None, *, threads
         return nbr, np.flatnonzero(~proven)
     if len(thin) and len(thin) * n * d > EXACT_ALL_CELLS // 4 and K + EXTRA + SECOND_EXTRA < n:
         v2, c2, _, _ = candidates(X, K + EXTRA + SECOND_EXTRA, q_idx[thin], threads=threads)
-        f2, U2 = _margin_ok(v2, c2, norms, q_idx[thin], K, d)
+        f2, U2 = _margin_ok(v2, c2, norms, norms[q_idx[thin]], K, d)
         sel = thin[f2]
         nbr[sel], proven[sel] = _prove(X, q_idx[sel], c2[f2], K, raw, U2[f2] / (u * u))
         thin = thin[~f2]
@@ -360,6 +360,35 @@ def kneighbors(X: np.ndarray, K: int, rows: np.ndarray | None = None, *, threads
         beyond = np.max(d3, axis=1) * (1.0 - 4.0 * (d + 2) * _U64) if L < n else np.full(len(thin), np.inf)
         nbr[thin], proven[thin] = _prove(X, q_idx[thin], c3, K, raw, beyond)
     return nbr, np.flatnonzero(~proven)
+
+
+def query_candidates(X: np.ndarray, Q: np.ndarray, K: int, L: int, *, threads: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``L`` fitted rows of ``X`` nearest each query row of ``Q`` (rows anywhere, not only
+    rows of ``X``) by float32 distance, and whether each row's list provably holds its true ``K``
+    nearest (exact float64 distances; :func:`_margin_ok`: every row outside the list is farther
+    than the ``K``-th, rounding of both searches included).
+
+    The products run in float32 on numpy (:func:`npkernels.candidates`), half the work of
+    scikit-learn's float64 search; a caller re-scores the lists exactly and asks scikit-learn for
+    the rows not proven.
+    """
+    n, d = X.shape
+    c = centre(X)
+    Xc, Qc = X - c, np.asarray(Q, dtype=np.float64) - c
+    top = max(float(np.abs(Xc).max()) if Xc.size else 0.0, float(np.abs(Qc).max()) if Qc.size else 0.0)
+    u = float(2.0 ** -np.ceil(np.log2(top))) if top > 0 and np.isfinite(top) else 1.0
+    Xc *= u
+    Qc *= u
+    sq, sqq = np.einsum("ij,ij->i", Xc, Xc), np.einsum("ij,ij->i", Qc, Qc)
+    Bt = np.empty((n, d + 2), dtype=np.float32)
+    Bt[:, :d], Bt[:, d], Bt[:, d + 1] = Xc, 1.0, sq
+    A = np.empty((len(Qc), d + 2), dtype=np.float32)
+    A[:, :d], A[:, d], A[:, d + 1] = -2.0 * Qc, sqq, 1.0
+    single_threaded_blas()
+    vals, cand = npkernels.candidates(A, Bt, L, threads=threads or worker_threads())
+    ok, _ = _margin_ok(vals, cand, np.sqrt(sq), np.sqrt(sqq), K, d)
+    return cand, ok
 
 
 def warm_up() -> None:

@@ -23,8 +23,11 @@ import numpy as np
 #: computes half the products of a full query), numpy 1.8-2.4 ns; with hundreds of features the
 #: products dominate both, and numba's half of them wins sooner.
 NUMBA_MIN_WORK = 10_000_000_000
-#: Cells of one block of the numpy search (float32: 16 MB).
+#: Cells of one tile of the numpy search (float32: 16 MB): rows of a block times a chunk of columns.
 BLOCK_CELLS = 4_000_000
+#: Rows of a block and columns of a chunk (at most) of the numpy search.
+ROW_BLOCK = 1024
+COL_CHUNK = 8192
 #: Rows per chunk of the row-wise numpy kernels (bounded temporaries).
 CHUNK = 1 << 16
 #: Synthetic rows per chunk of :func:`smote_fill` (two 1 MB buffers at 16 features: in cache).
@@ -101,34 +104,46 @@ def sq_dists(X: np.ndarray, q_idx: np.ndarray, cand: np.ndarray, out: np.ndarray
         out[lo : lo + step] = np.cumsum(diff, axis=2)[:, :, -1] if d else 0.0
 
 
-def candidates(A: np.ndarray, B: np.ndarray, L: int, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """The ``L`` smallest values of every row of ``A @ B`` (float32), ascending, and their columns.
+def candidates(A: np.ndarray, Bt: np.ndarray, L: int, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The ``L`` smallest values of every row of ``A @ Bt.T`` (float32), ascending, and their columns
+    (``Bt`` row-major, one row per column of the product: built without a transposed copy).
 
-    Per block of rows: the product, a bound per row (its ``L``-th smallest value among the first
-    1,024 columns: at least ``L`` values are at most that), then only the values under the bound
-    (about ``L * columns / 1,024`` per row) are gathered and sorted. Blocks run on ``threads``
-    threads (numpy releases the GIL in the heavy calls).
+    Per block of rows: a bound per row (its ``L``-th smallest value among the first 1,024
+    columns: at least ``L`` values are at most that), then, chunk of columns by chunk, the
+    products and the values under the bound (about ``L * columns / 1,024`` per row), sorted at
+    the end. Blocks of rows times chunks of columns keep each product in cache-sized tiles (a
+    chunk of ``B`` serves every row of the block). Blocks run on ``threads`` threads (numpy
+    releases the GIL in the heavy calls).
     """
-    m, n = A.shape[0], B.shape[1]
+    m, n = A.shape[0], Bt.shape[0]
     head = min(n, max(1024, L))
-    step = max(1, min(1024, BLOCK_CELLS // max(n, 1)))
+    chunk = max(COL_CHUNK, head)  # the first chunk holds the first `head` columns
+    rows = max(1, min(ROW_BLOCK, BLOCK_CELLS // max(min(n, chunk), 1)))
     vals = np.empty((m, L), dtype=np.float32)
     cols = np.empty((m, L), dtype=np.int64)
 
     def block(r0: int) -> None:
-        T = A[r0 : r0 + step] @ B
-        bound = np.partition(T[:, :head], L - 1, axis=1)[:, L - 1]
-        flat = np.flatnonzero(T <= bound[:, None])
-        r, c = np.divmod(flat, n)
-        v = T.ravel()[flat]
-        # by row, then value, then column (flat order, kept by a stable sort): one integer key
+        a = A[r0 : r0 + rows]
+        bound = None
+        found_r, found_c, found_v = [], [], []
+        for c0 in range(0, n, chunk):
+            T = a @ Bt[c0 : c0 + chunk].T
+            if bound is None:
+                bound = np.partition(T[:, :head], L - 1, axis=1)[:, L - 1]
+            flat = np.flatnonzero(T <= bound[:, None])
+            r, c = np.divmod(flat, T.shape[1])
+            found_r.append(r)
+            found_c.append(c + c0)
+            found_v.append(T.ravel()[flat])
+        r, c, v = np.concatenate(found_r), np.concatenate(found_c), np.concatenate(found_v)
+        # by row, then value, then column (chunks in column order, kept by a stable sort)
         order = np.argsort((r.astype(np.uint64) << np.uint64(32)) | _sortable(v), kind="stable")
         r, c, v = r[order], c[order], v[order]
-        take = np.searchsorted(r, np.arange(len(T)))[:, None] + np.arange(L)
-        vals[r0 : r0 + len(T)] = v[take]
-        cols[r0 : r0 + len(T)] = c[take]
+        take = np.searchsorted(r, np.arange(len(a)))[:, None] + np.arange(L)
+        vals[r0 : r0 + len(a)] = v[take]
+        cols[r0 : r0 + len(a)] = c[take]
 
-    starts = range(0, m, step)
+    starts = range(0, m, rows)
     if threads > 1 and len(starts) > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             list(pool.map(block, starts))

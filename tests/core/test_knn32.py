@@ -12,11 +12,26 @@ from sklearn.neighbors import NearestNeighbors
 
 from core.neighbors import knn, knn32, npkernels
 
+#: Tests whose searches run once on numpy's kernels (a process that has not loaded numba, a small
+#: job) and once on numba's (a large job, or the app once warmed up): the answers must not differ.
+#: The others test one backend's piece directly, or what does not depend on it (numba's).
+BOTH = {"test_any_units_are_searched_in_float32", "test_full_query_equals_sklearn", "test_query_rows_equal_sklearn",
+        "test_ties_go_to_sklearn_and_clean_rows_do_not", "test_threads_do_not_change_the_answer",
+        "test_property_equals_sklearn", "test_resamplers_equal_imbalanced_learn_on_wide_data",
+        "test_resamplers_equal_imbalanced_learn_on_the_sample_catalog", "test_smote_interpolation_same_bits",
+        "test_thin_margins_are_proven_another_way", "test_twin_rows_match_pandas_duplicated",
+        "test_one_outlier_does_not_spoil_every_proof"}
 
-@pytest.fixture(autouse=True, params=["numpy", "numba"])
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", ["numpy", "numba"] if metafunc.function.__name__ in BOTH else ["numba"],
+                             indirect=True)
+
+
+@pytest.fixture(autouse=True)
 def backend(request, monkeypatch):
-    """Every test once on numpy's kernels (a process that has not loaded numba, a small job) and
-    once on numba's (a large job, or the app once warmed up): the answers must not differ."""
+    """The kernels a test's searches run on (:data:`BOTH`)."""
     on = request.param == "numba"
     monkeypatch.setattr(npkernels, "use_numba", lambda cells: on)
     monkeypatch.setattr(npkernels, "numba_loaded", lambda: on)
@@ -467,8 +482,9 @@ def test_numpy_candidates_are_each_rows_smallest_values(n, threads, monkeypatch)
     A = rng.integers(-3, 4, size=(700, 6)).astype(np.float32)  # whole numbers: many tied values
     B = rng.integers(-3, 4, size=(6, n)).astype(np.float32)
     monkeypatch.setattr(npkernels, "BLOCK_CELLS", 64 * n)  # 64 rows per block: several blocks
+    monkeypatch.setattr(npkernels, "COL_CHUNK", 256)  # chunks of 1,024 columns (the bound's): two at 1,500
     L = 7
-    vals, cols = npkernels.candidates(A, B, L, threads=threads)
+    vals, cols = npkernels.candidates(A, np.ascontiguousarray(B.T), L, threads=threads)
     T = A @ B  # small whole numbers: exact in any block shape
     np.testing.assert_array_equal(vals, np.sort(T, axis=1)[:, :L])
     np.testing.assert_array_equal(np.take_along_axis(T, cols, axis=1), vals)
@@ -501,3 +517,66 @@ print("numba" in sys.modules, hashlib.sha256(r.X[r.origin == "synthetic"].tobyte
         got.append(out.stdout.split())
     assert [g[0] for g in got] == ["False", "True"]
     assert got[0][1:] == got[1][1:] and int(got[0][2]) > 1000
+
+
+def _exact_k(X: np.ndarray, Q: np.ndarray, k: int, qi: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference: every float64 distance, features summed in order, sorted by (distance, index)."""
+    D = np.zeros((len(Q), len(X)))
+    for f in range(X.shape[1]):
+        diff = X[:, f][None, :] - Q[:, f][:, None]
+        D += diff * diff
+    if qi is not None:
+        D[np.arange(len(Q)), qi] = np.inf
+    order = np.lexsort((np.broadcast_to(np.arange(len(X)), D.shape), D), axis=1)[:, : k + 1]
+    Ds = np.take_along_axis(D, order, axis=1)
+    return np.sqrt(Ds[:, :k]), order[:, :k], Ds[:, k - 1] < Ds[:, k]  # the last: no tie at the boundary
+
+
+@pytest.mark.parametrize("case", ["blobs", "duplicates", "near_ties", "integers", "offset"])
+@pytest.mark.parametrize("exclude_self", [False, True])
+def test_queries_of_a_large_set_are_the_exact_nearest(case, exclude_self, monkeypatch):
+    """kneighbors on 4,000+ fitted rows: candidates from the proven float32 search (rows it cannot
+    prove from scikit-learn), then exact re-scoring: the k exactly nearest rows."""
+    X = CASES[case](4200, 20)
+    rng = np.random.default_rng(9)
+    if exclude_self:
+        qi = np.sort(rng.choice(len(X), 250, replace=False))
+        Q = X[qi]
+    else:  # rows outside the set, as the map's synthetic rows are
+        qi, Q = None, X[rng.choice(len(X), 250)] + rng.normal(0, 0.05, (250, 20)) * X.std(axis=0)
+    proven, fallback = [], []
+    real_q = knn32.query_candidates
+    monkeypatch.setattr(knn32, "query_candidates",
+                        lambda *a, **kw: (lambda r: proven.append(int(r[1].sum())) or r)(real_q(*a, **kw)))
+    import sklearn.neighbors
+
+    real_nn = sklearn.neighbors.NearestNeighbors
+    monkeypatch.setattr(sklearn.neighbors, "NearestNeighbors", lambda **kw: fallback.append(1) or real_nn(**kw))
+    dist, idx = knn.kneighbors(X, 5, query=Q, query_index=qi, exclude_self=exclude_self)
+    want_d, want_i, clear = _exact_k(X, Q, 5, qi)
+    np.testing.assert_allclose(dist, want_d, rtol=0, atol=0)
+    np.testing.assert_array_equal(idx[clear], want_i[clear])
+    assert clear.sum() > 50  # rows whose k-th and (k+1)-th distances differ: their k rows are fixed
+    assert len(proven) == 1 and fallback == ([] if proven[0] == 250 else [1])  # scikit-learn for the rest only
+    if case in ("blobs", "near_ties", "offset"):  # centred and rescaled first: even the offset rows are proven
+        assert proven == [250]
+    else:  # exact twins and whole numbers: rows tied past their list go to scikit-learn
+        assert proven[0] >= 150
+
+
+def test_queries_tied_past_their_list_go_to_sklearn(monkeypatch):
+    X = _blobs(4200, 20, seed=15)
+    X[100:140] = X[7]  # 41 identical rows: a query next to them has 41 rows at one distance
+    Q = np.vstack([X[7] + 1e-3, X[3000:3010] + 0.01])
+    fallback = []
+    import sklearn.neighbors
+
+    real_nn = sklearn.neighbors.NearestNeighbors
+    monkeypatch.setattr(sklearn.neighbors, "NearestNeighbors", lambda **kw: fallback.append(kw) or real_nn(**kw))
+    cand, ok = knn32.query_candidates(X, Q, 5, 9)
+    assert not ok[0] and ok[1:].all()
+    dist, idx = knn.kneighbors(X, 5, query=Q)
+    want_d, want_i, _ = _exact_k(X, Q, 5, None)
+    np.testing.assert_allclose(dist, want_d, rtol=0, atol=0)
+    np.testing.assert_array_equal(idx[1:], want_i[1:])
+    assert set(idx[0]) <= {7, *range(100, 140)} and fallback == [{"n_neighbors": 9}]
