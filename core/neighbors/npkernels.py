@@ -45,6 +45,13 @@ def use_numba(work: float) -> bool:
     return numba_loaded() or work >= NUMBA_MIN_WORK
 
 
+def load_for(work: float) -> None:
+    """Load the numba kernels now when a job's whole k-NN work (the sum over its searches) repays
+    their start, so each of its searches uses them (a search alone may be small: 2,000 classes)."""
+    if not numba_loaded() and work >= NUMBA_MIN_WORK:
+        import core.neighbors.kernels  # noqa: F401  (sets READY)
+
+
 def smote_hits(draws: np.ndarray, k: int, n: int) -> np.ndarray:
     """Which of ``n`` seed rows SMOTE's draws (``seed row * k + neighbour column``) use."""
     hit = np.zeros(n, dtype=bool)

@@ -80,6 +80,7 @@ def smote(state: State, need: Mapping[str, int], k_of: Mapping[str, int], seed: 
             jobs.append((c, real.get(c, np.zeros(0, dtype=np.int64)), m, k, at))  # real rows only
             at += m
     state.extend(at - len(state.yc))
+    npkernels.load_for(sum(float(len(job[1])) ** 2 for job in jobs) * (state.X.shape[1] + 2))
 
     def one(job, threads):
         c, idx, m, k, at = job

@@ -493,30 +493,35 @@ def test_numpy_candidates_are_each_rows_smallest_values(n, threads, monkeypatch)
 
 def test_a_small_job_does_not_load_numba_and_a_large_one_does():
     """numba's start costs more than a small job's search: a fresh process runs SMOTE on 3,000 rows
-    without it, and with it once the job counts as large; the synthetic rows are the same."""
+    without it, and with it once the job counts as large, also when each class's search alone
+    is under the threshold but their sum is not; the synthetic rows are the same."""
     import subprocess
     import sys
     from pathlib import Path
 
     script = """
 import sys, hashlib
+import numpy as np
 sys.path[:0] = [{tests!r}, {root!r}]
 from core.neighbors import npkernels
-npkernels.NUMBA_MIN_WORK = {cells}
 from test_knn32 import _long_tail, _space
 from core.strategies import resample
 X, y = _long_tail(3000, 20, 0.0)
+minority = sorted(np.bincount(y).tolist())[:-1]  # SMOTE searches every class but the largest
+npkernels.NUMBA_MIN_WORK = {cells} if {cells} else sum(n * n for n in minority) * 22
+assert {cells} or max(minority) ** 2 * 22 < npkernels.NUMBA_MIN_WORK  # each class alone: small
 r = resample(_space(X, y), "smote", seed=0)
 print("numba" in sys.modules, hashlib.sha256(r.X[r.origin == "synthetic"].tobytes()).hexdigest(), r.n_synthetic)
 """
     here = Path(__file__).resolve()
     got = []
-    for cells in (npkernels.NUMBA_MIN_WORK, 1):
+    for cells in (npkernels.NUMBA_MIN_WORK, 1, 0):  # default; every search large; the classes' sum
         code = script.format(tests=str(here.parent), root=str(here.parents[2]), cells=cells)
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
         got.append(out.stdout.split())
-    assert [g[0] for g in got] == ["False", "True"]
-    assert got[0][1:] == got[1][1:] and int(got[0][2]) > 1000
+    assert [g[0] for g in got] == ["False", "True", "True"]
+    assert got[0][1:] == got[1][1:] == got[2][1:] and int(got[0][2]) > 1000
 
 
 def _exact_k(X: np.ndarray, Q: np.ndarray, k: int, qi: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
